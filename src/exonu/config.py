@@ -1,0 +1,171 @@
+"""Analysis configuration: schema validation with defaults, and semantic checks.
+
+The schema (``workflow/schemas/config.schema.yaml``) is JSON Schema draft 7.
+:func:`validate_config` fills in its defaults, validates, runs the checks a
+schema cannot express (windows inside the binning, names that must exist, ...)
+and raises :class:`ConfigError` with one line naming the key and what was
+expected. The Snakefile calls it before any job is scheduled.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import yaml
+
+#: The schema in the source tree (the workflow passes its own path explicitly).
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key."""
+
+
+def _with_defaults(cls: type) -> type:
+    validate_props = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(cls, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft7Validator)
+
+
+def _key(path: Any) -> str:
+    parts = []
+    for p in path:
+        parts.append(f"[{p}]" if isinstance(p, int) else ("." if parts else "") + str(p))
+    return "".join(parts) or "<top level>"
+
+
+def _describe(err: jsonschema.ValidationError) -> str:
+    key = _key(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        where = f" in '{key}'" if err.absolute_path else ""
+        return (
+            f"unknown config key '{'.'.join([*map(str, err.absolute_path), extra[0]])}'{where}; "
+            f"allowed keys: {', '.join(allowed)}"
+        )
+    if err.validator == "oneOf" and err.context:
+        err = jsonschema.exceptions.best_match(err.context)
+        return f"config key '{key}': {err.message}"
+    return f"config key '{key}': {err.message}"
+
+
+def load_schema(path: str | Path | None = None) -> dict[str, Any]:
+    with open(path or DEFAULT_SCHEMA) as fh:
+        return yaml.safe_load(fh)
+
+
+def validate_config(
+    config: Mapping[str, Any], schema: str | Path | Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return a validated copy of ``config`` with defaults filled in.
+
+    Raises
+    ------
+    ConfigError
+        one line naming the offending key and what was expected.
+    """
+    doc = json.loads(json.dumps(config))  # plain, mutable copy
+    sch = schema if isinstance(schema, Mapping) else load_schema(schema)
+    validator = _Validator(sch)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(e.absolute_path), str(e.path)))
+    if errors:
+        raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+    check_semantics(doc)
+    return doc
+
+
+def _edges(spec: Any, key: str) -> np.ndarray:
+    from exonu.selection.run import SelectionError, edges_from_spec
+
+    try:
+        return edges_from_spec(spec, key)
+    except SelectionError as err:
+        raise ConfigError(f"config key '{key}': {str(err).split(': ', 1)[-1]}") from None
+
+
+def _window(win: list[float], key: str) -> tuple[float, float]:
+    lo, hi = float(win[0]), float(win[1])
+    if not hi > lo:
+        raise ConfigError(f"config key '{key}': empty window [{lo}, {hi}], need upper > lower")
+    return lo, hi
+
+
+def check_semantics(cfg: Mapping[str, Any]) -> None:
+    """Checks the schema cannot express (raise :class:`ConfigError`)."""
+    edges = _edges(cfg["binning"]["energy_kev"], "binning.energy_kev")
+    _edges(cfg["binning"]["true_energy_kev"], "binning.true_energy_kev")
+    lo, hi = _window(cfg["selection"]["energy_window_kev"], "selection.energy_window_kev")
+    if hi <= edges[0] or lo >= edges[-1]:
+        raise ConfigError(
+            f"config key 'selection.energy_window_kev': [{lo}, {hi}] does not overlap "
+            f"binning.energy_kev [{edges[0]}, {edges[-1]}]"
+        )
+    det = cfg["detector"]
+    bad = [d for d in det["dead_pmts"] if d >= det["n_pmts"]]
+    if bad:
+        raise ConfigError(
+            f"config key 'detector.dead_pmts': indices {bad} not below detector.n_pmts "
+            f"= {det['n_pmts']}"
+        )
+    sim = cfg["simulation"]
+    _window(sim["signal_mc"]["energy_range_kev"], "simulation.signal_mc.energy_range_kev")
+    comps = set(sim["backgrounds"])
+    for name in cfg["backgrounds"]["relative_uncertainty"]:
+        if name not in comps:
+            raise ConfigError(
+                f"config key 'backgrounds.relative_uncertainty.{name}': no such background "
+                f"sample in simulation.backgrounds"
+            )
+    names: set[str] = set()
+    for i, sig in enumerate(cfg["signals"]):
+        key = f"signals[{i}]"
+        if sig["name"] in names:
+            raise ConfigError(f"config key '{key}.name': duplicate signal name {sig['name']!r}")
+        names.add(sig["name"])
+        wlo, whi = _window(sig["fit_window_kev"], f"{key}.fit_window_kev")
+        inside = (edges[:-1] >= wlo - 1e-9) & (edges[1:] <= whi + 1e-9)
+        if wlo < edges[0] - 1e-9 or whi > edges[-1] + 1e-9 or not inside.any():
+            raise ConfigError(
+                f"config key '{key}.fit_window_kev': [{wlo}, {whi}] must lie inside "
+                f"binning.energy_kev [{edges[0]}, {edges[-1]}] and contain a whole bin"
+            )
+        for b in sig["free_backgrounds"]:
+            if b not in comps:
+                raise ConfigError(
+                    f"config key '{key}.free_backgrounds': {b!r} is not a background sample"
+                )
+
+
+def load_config(path: str | Path, schema: str | Path | None = None) -> dict[str, Any]:
+    """Read a YAML config file and validate it (defaults filled in)."""
+    path = Path(path)
+    try:
+        with open(path) as fh:
+            doc = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: cannot read config ({err})") from None
+    return validate_config(doc, schema)
+
+
+def digest(obj: Any) -> str:
+    """sha256 of the canonical JSON form of a config subtree."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

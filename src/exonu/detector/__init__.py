@@ -1,0 +1,1 @@
+"""Detector description: geometry (PMTs, dead PMTs) and response."""

@@ -1,0 +1,1 @@
+"""Publication products: figures, tables, HEPData, provenance (plotting kept apart)."""

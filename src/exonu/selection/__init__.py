@@ -1,0 +1,1 @@
+"""Event selection: fused Numba kernels, per-file selection, cut flow, merging."""

@@ -1,0 +1,1 @@
+"""Binned model building: background templates, signal response, workspace."""

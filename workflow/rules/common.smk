@@ -1,0 +1,69 @@
+"""Paths, wildcard constraints and the params helpers shared by all rules."""
+
+import json as _json
+
+RESULTS = f"results/{config['analysis']}"
+CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])]
+BACKGROUNDS = sorted(config["simulation"]["backgrounds"])
+SIGNALS = [s["name"] for s in config["signals"]]
+SIGNAL_MC = "signal_flat"
+KIND_OF = {"data": "data", SIGNAL_MC: "signal", **{b: "background" for b in BACKGROUNDS}}
+
+
+wildcard_constraints:
+    kind="data|background|signal",
+    sample="[a-z0-9_]+",
+    chunk=r"\d{3}",
+    signal="[A-Za-z0-9_]+",
+
+
+def subtree(*keys):
+    """A deep copy of config[keys...] as plain JSON data (stable for params)."""
+    node = config
+    for k in keys:
+        node = node[k]
+    return _json.loads(_json.dumps(node))
+
+
+def simulation_params(wildcards):
+    """Only what the simulated sample depends on (partial reruns)."""
+    sim = subtree("simulation")
+    if wildcards.kind == "background":
+        sim["backgrounds"] = {wildcards.sample: sim["backgrounds"][wildcards.sample]}
+        sim.pop("signal_mc")
+    elif wildcards.kind == "signal":
+        sim["backgrounds"] = {}
+        sim.pop("livetime_days")
+    else:
+        sim.pop("signal_mc")
+    return {"simulation": sim, "detector": subtree("detector")}
+
+
+def selection_params():
+    return {
+        "selection": subtree("selection"),
+        "binning": subtree("binning"),
+        "calibration": subtree("calibration"),
+        "detector": {k: config["detector"][k] for k in ("radius_cm", "n_pmts", "dead_pmts")},
+    }
+
+
+def signal_entry(name):
+    return next(s for s in subtree("signals") if s["name"] == name)
+
+
+def event_file(kind, sample, chunk):
+    return f"{RESULTS}/events/{kind}/{sample}/chunk_{chunk}.root"
+
+
+def merged_hist(sample):
+    return f"{RESULTS}/hists/{sample}.root"
+
+
+def all_products():
+    fmts = config["plots"]["formats"]
+    return [
+        *[f"{RESULTS}/limits/{s}.json" for s in SIGNALS],
+        *[f"{RESULTS}/figures/{s}_fit.{f}" for s in SIGNALS for f in fmts],
+        f"{RESULTS}/tables/cutflow.md",
+    ]

@@ -1,0 +1,20 @@
+"""Physics: coefficient spectra of each signal hypothesis (no detector)."""
+
+
+rule signal_spectrum:
+    """dN/dT of one hypothesis as a polynomial in its coupling, on the true-energy bins."""
+    output:
+        f"{RESULTS}/signals/{{signal}}.json",
+    params:
+        cfg=lambda w: {
+            "physics": subtree("physics"),
+            "signal": signal_entry(w.signal),
+            "true_energy_kev": subtree("binning", "true_energy_kev"),
+        },
+    log:
+        f"{RESULTS}/logs/signal/{{signal}}.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/signal_spectrum.py"

@@ -7,6 +7,8 @@ CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])]
 BACKGROUNDS = sorted(config["simulation"]["backgrounds"])
 SIGNALS = [s["name"] for s in config["signals"]]
 SIGNAL_MC = "signal_flat"
+# software of every job with --software-deployment-method conda (path relative to the rule files)
+CONDA_ENV = "../../envs/exonu.yaml"
 KIND_OF = {"data": "data", SIGNAL_MC: "signal", **{b: "background" for b in BACKGROUNDS}}
 
 

@@ -14,5 +14,7 @@ rule limit:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/limit.py"

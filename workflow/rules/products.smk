@@ -21,5 +21,7 @@ rule fit_figure:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/fit_figure.py"

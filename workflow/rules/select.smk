@@ -10,6 +10,8 @@ rule warm_numba:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/warm_numba.py"
 
@@ -30,6 +32,8 @@ rule select:
     resources:
         mem_mb=3000,
         runtime=30,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/select.py"
 
@@ -46,6 +50,8 @@ rule merge:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/merge.py"
 
@@ -62,5 +68,7 @@ rule cutflow:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/cutflow.py"

@@ -16,5 +16,7 @@ rule signal_spectrum:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/signal_spectrum.py"

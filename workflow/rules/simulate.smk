@@ -12,5 +12,7 @@ rule simulate:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/simulate.py"

@@ -23,5 +23,7 @@ rule workspace:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/workspace.py"

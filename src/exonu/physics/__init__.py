@@ -1,0 +1,48 @@
+"""Solar-neutrino electron-recoil physics in xenon, without a detector.
+
+What to use when:
+
+* :func:`standard_model_rate` — the SM rate dN/dT [events/(tonne·year·keV)];
+* :func:`signal_basis` — the exotic excess of a model as coefficient spectra of a polynomial
+  in its parameter (what the statistics engine scans), :class:`SignalBasis`;
+* :func:`differential_rate` — SM + exotic rate computed directly for given parameter values;
+* :data:`MODELS` — model names, parameters, units, powers, flavours;
+* :class:`PhysicsSettings` — flux set, oscillations, sin²θ_W, radiative corrections, atomic
+  model; :func:`flux_uncertainties` for flux systematics.
+
+Formulas, constants and validation numbers: REFERENCE.md (sections cited in docstrings),
+XMASS-I PLB 809 (2020) 135741 and A. N. Khan arXiv:2006.12887.
+"""
+
+from __future__ import annotations
+
+from exonu.physics.errors import PhysicsError
+from exonu.physics.fluxes import FLUX_SETS, SOURCES, flux_uncertainties, total_fluxes
+from exonu.physics.models import FLAVOUR_CHOICES, MODELS, ModelInfo
+from exonu.physics.rates import (
+    RATE_UNIT,
+    SignalBasis,
+    differential_rate,
+    signal_basis,
+    standard_model_rate,
+    standard_model_rate_by_source,
+)
+from exonu.physics.settings import PhysicsSettings
+
+__all__ = [
+    "FLAVOUR_CHOICES",
+    "FLUX_SETS",
+    "MODELS",
+    "RATE_UNIT",
+    "SOURCES",
+    "ModelInfo",
+    "PhysicsError",
+    "PhysicsSettings",
+    "SignalBasis",
+    "differential_rate",
+    "flux_uncertainties",
+    "signal_basis",
+    "standard_model_rate",
+    "standard_model_rate_by_source",
+    "total_fluxes",
+]

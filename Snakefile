@@ -17,10 +17,22 @@ except ConfigError as err:
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/simulate.smk"
-include: "workflow/rules/select.smk"
+
+
+if config["mode"] == "events":
+
+    # event files -> selection -> templates -> workspace
+    include: "workflow/rules/simulate.smk"
+    include: "workflow/rules/select.smk"
+    include: "workflow/rules/templates.smk"
+
+else:
+
+    # a published release (binned data, background model, efficiency) -> workspace
+    include: "workflow/rules/external.smk"
+
+
 include: "workflow/rules/signal.smk"
-include: "workflow/rules/templates.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/products.smk"
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths of the repository and its configurations."""
+"""Shared fixtures: repository paths and one real run of the tiny workflow per session."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from wfhelpers import REPO, run_snakemake
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -20,3 +19,13 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def schema_path(repo: Path) -> Path:
     return repo / "workflow" / "schemas" / "config.schema.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """Work directory holding a complete local run of config/tiny.yaml."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    proc = run_snakemake(workdir, "--cores", "2")
+    if proc.returncode != 0:
+        pytest.fail(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+    return workdir

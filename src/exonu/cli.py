@@ -7,6 +7,7 @@ Subcommands (``exonu <command> --help`` for each):
 * ``rate MODEL ...`` — differential rates of the physics models (no detector).
 * ``config [FILE]`` — validate a configuration and print it with defaults.
 * ``workspace FILE.json`` — summary of a workspace.
+* ``provenance PRODUCT`` — the chain of inputs of a product back to the event files.
 """
 
 from __future__ import annotations
@@ -115,6 +116,26 @@ def _workspace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _provenance(args: argparse.Namespace) -> int:
+    from exonu.products.provenance import format_chain, provenance_chain, read_sidecar
+
+    if read_sidecar(args.product) is None:
+        print(
+            f"exonu provenance: {args.product}: no provenance sidecar (.prov.json)", file=sys.stderr
+        )
+        return 1
+    chain = provenance_chain(args.product)
+    if args.json:
+        print(
+            json.dumps(
+                [{"depth": d, "path": p, "provenance": doc} for d, p, doc in chain], indent=1
+            )
+        )
+    else:
+        print(format_chain(chain))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exonu",
@@ -148,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("workspace", help="summarise a workspace JSON file")
     p.add_argument("file")
     p.set_defaults(func=_workspace)
+
+    p = sub.add_parser(
+        "provenance",
+        help="print the chain of inputs of a product back to the event files",
+        description="Follow <file>.prov.json sidecars from a product back to the event files.",
+    )
+    p.add_argument("product")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=_provenance)
 
     for name in PLUGIN_MODULES:
         try:

@@ -125,15 +125,22 @@ def check_semantics(cfg: Mapping[str, Any]) -> None:
             f"config key 'detector.dead_pmts': indices {bad} not below detector.n_pmts "
             f"= {det['n_pmts']}"
         )
+    if cfg.get("mode", "events") != "events":
+        _check_signals(cfg, edges, None)
+        return
     sim = cfg["simulation"]
     _window(sim["signal_mc"]["energy_range_kev"], "simulation.signal_mc.energy_range_kev")
     comps = set(sim["backgrounds"])
+    _check_signals(cfg, edges, comps)
     for name in cfg["backgrounds"]["relative_uncertainty"]:
         if name not in comps:
             raise ConfigError(
                 f"config key 'backgrounds.relative_uncertainty.{name}': no such background "
                 f"sample in simulation.backgrounds"
             )
+
+
+def _check_signals(cfg: Mapping[str, Any], edges: np.ndarray, comps: set[str] | None) -> None:
     names: set[str] = set()
     for i, sig in enumerate(cfg["signals"]):
         key = f"signals[{i}]"
@@ -148,7 +155,7 @@ def check_semantics(cfg: Mapping[str, Any]) -> None:
                 f"binning.energy_kev [{edges[0]}, {edges[-1]}] and contain a whole bin"
             )
         for b in sig["free_backgrounds"]:
-            if b not in comps:
+            if comps is not None and b not in comps:
                 raise ConfigError(
                     f"config key '{key}.free_backgrounds': {b!r} is not a background sample"
                 )

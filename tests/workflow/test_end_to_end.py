@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from wfhelpers import REPO, run_snakemake
 
 from exonu.io.root import inspect_file
 from exonu.stats.workspace import load_workspace
-
-from .conftest import REPO, run_snakemake
 
 pytestmark = pytest.mark.workflow
 

@@ -3,8 +3,9 @@
 import json as _json
 
 RESULTS = f"results/{config['analysis']}"
-CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])]
-BACKGROUNDS = sorted(config["simulation"]["backgrounds"])
+EVENTS_MODE = config["mode"] == "events"
+CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])] if EVENTS_MODE else []
+BACKGROUNDS = sorted(config["simulation"]["backgrounds"]) if EVENTS_MODE else []
 SIGNALS = [s["name"] for s in config["signals"]]
 SIGNAL_MC = "signal_flat"
 # software of every job with --software-deployment-method conda (path relative to the rule files)
@@ -67,5 +68,5 @@ def all_products():
     return [
         *[f"{RESULTS}/limits/{s}.json" for s in SIGNALS],
         *[f"{RESULTS}/figures/{s}_fit.{f}" for s in SIGNALS for f in fmts],
-        f"{RESULTS}/tables/cutflow.md",
+        *([f"{RESULTS}/tables/cutflow.md"] if EVENTS_MODE else []),
     ]

@@ -1,0 +1,1 @@
+"""External published-spectrum mode: the workspace from a public data release."""

@@ -159,6 +159,35 @@ def _check_signals(cfg: Mapping[str, Any], edges: np.ndarray, comps: set[str] | 
                 raise ConfigError(
                     f"config key '{key}.free_backgrounds': {b!r} is not a background sample"
                 )
+    for name, scan in cfg.get("scans", {}).items():
+        key = f"scans.{name}"
+        wlo, whi = _window(scan["fit_window_kev"], f"{key}.fit_window_kev")
+        inside = (edges[:-1] >= wlo - 1e-9) & (edges[1:] <= whi + 1e-9)
+        if wlo < edges[0] - 1e-9 or whi > edges[-1] + 1e-9 or not inside.any():
+            raise ConfigError(
+                f"config key '{key}.fit_window_kev': [{wlo}, {whi}] must lie inside "
+                f"binning.energy_kev [{edges[0]}, {edges[-1]}] and contain a whole bin"
+            )
+        for b in scan["free_backgrounds"]:
+            if comps is not None and b not in comps:
+                raise ConfigError(
+                    f"config key '{key}.free_backgrounds': {b!r} is not a background sample"
+                )
+        needs_mass = scan["model"] in (
+            "dark_photon_bl",
+            "vector",
+            "axial_vector",
+            "scalar",
+            "pseudoscalar",
+        )
+        if needs_mass and "masses_mev" not in scan:
+            raise ConfigError(
+                f"config key '{key}.masses_mev': model {scan['model']!r} needs mediator masses"
+            )
+        if not needs_mass and "masses_mev" in scan:
+            raise ConfigError(
+                f"config key '{key}.masses_mev': model {scan['model']!r} has no mediator"
+            )
 
 
 def load_config(path: str | Path, schema: str | Path | None = None) -> dict[str, Any]:

@@ -7,6 +7,11 @@ EVENTS_MODE = config["mode"] == "events"
 CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])] if EVENTS_MODE else []
 BACKGROUNDS = sorted(config["simulation"]["backgrounds"]) if EVENTS_MODE else []
 SIGNALS = [s["name"] for s in config["signals"]]
+SCANS = sorted(config["scans"])
+# the detector response that signal hypotheses are folded with (XMASS eq. 3)
+RESPONSE_FILE = (
+    f"{RESULTS}/templates/response.root" if EVENTS_MODE else f"{RESULTS}/response.json"
+)
 SIGNAL_MC = "signal_flat"
 # software of every job with --software-deployment-method conda (path relative to the rule files)
 CONDA_ENV = "../../envs/exonu.yaml"
@@ -18,6 +23,8 @@ wildcard_constraints:
     sample="[a-z0-9_]+",
     chunk=r"\d{3}",
     signal="[A-Za-z0-9_]+",
+    scan="[a-z0-9_]+",
+    shard=r"\d{3}",
 
 
 def subtree(*keys):
@@ -43,16 +50,44 @@ def simulation_params(wildcards):
 
 
 def selection_params():
+    """What the selection of an event file depends on: cuts, histogram binning, calibration,
+    PMT geometry (a change reruns selection and everything after it, nothing before)."""
     return {
         "selection": subtree("selection"),
-        "binning": subtree("binning"),
+        "binning": {
+            k: subtree("binning", k) for k in ("energy_kev", "true_energy_kev")
+        },
         "calibration": subtree("calibration"),
-        "detector": {k: config["detector"][k] for k in ("radius_cm", "n_pmts", "dead_pmts")},
+        "detector": {
+            k: config["detector"][k] for k in ("radius_cm", "n_pmts", "dead_pmts")
+        },
     }
 
 
 def signal_entry(name):
     return next(s for s in subtree("signals") if s["name"] == name)
+
+
+def _target_mass_kg():
+    """Xenon mass the signal MC was generated in (events mode: the whole active volume)."""
+    if not EVENTS_MODE:
+        return None  # the external response file carries its exposure
+    from exonu.detector.geometry import fiducial_mass_kg
+
+    return fiducial_mass_kg(float(config["detector"]["radius_cm"]))
+
+
+TARGET_MASS_KG = _target_mass_kg()
+
+
+def scan_shards(scan):
+    return [f"{i:03d}" for i in range(config["scans"][scan]["n_shards"])]
+
+
+def scan_hypothesis_names(scan):
+    from exonu.scans import hypotheses
+
+    return [h.name for h in hypotheses(scan, config["scans"][scan])]
 
 
 def event_file(kind, sample, chunk):
@@ -66,7 +101,25 @@ def merged_hist(sample):
 def all_products():
     fmts = config["plots"]["formats"]
     return [
-        *[f"{RESULTS}/limits/{s}.json" for s in SIGNALS],
+        *[f"{RESULTS}/fits/{s}.json" for s in SIGNALS],
+        *[f"{RESULTS}/tables/{s}.md" for s in SCANS],
         *[f"{RESULTS}/figures/{s}_fit.{f}" for s in SIGNALS for f in fmts],
         *([f"{RESULTS}/tables/cutflow.md"] if EVENTS_MODE else []),
+        *(
+            [
+                *[
+                    f"{RESULTS}/figures/{n}.{f}"
+                    for n in ("backgrounds", "efficiency")
+                    for f in fmts
+                ],
+                f"{RESULTS}/templates/dead_pmt_correction.json",
+                *(
+                    [f"{RESULTS}/tables/template_closure.md"]
+                    if len(CHUNKS) >= 2
+                    else []
+                ),
+            ]
+            if EVENTS_MODE
+            else []
+        ),
     ]

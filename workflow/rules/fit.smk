@@ -1,16 +1,16 @@
-"""Statistics: fit and 90 % CL upper limit per signal hypothesis."""
+"""Statistics: fits of the configured signals, and sharded limit scans."""
 
 
-rule limit:
-    """Fit with pull terms (XMASS eqs. 4-7) and the 90 % CL upper limit of one signal."""
+rule fit_signal:
+    """Fit with pull terms (XMASS eqs. 4-7) and the 90 % CL limit of one configured signal."""
     input:
         f"{RESULTS}/workspace.json",
     output:
-        f"{RESULTS}/limits/{{signal}}.json",
+        f"{RESULTS}/fits/{{signal}}.json",
     params:
         cfg={"fit": subtree("fit")},
     log:
-        f"{RESULTS}/logs/limit/{{signal}}.log",
+        f"{RESULTS}/logs/fit/{{signal}}.log",
     resources:
         mem_mb=1000,
         runtime=10,
@@ -18,3 +18,59 @@ rule limit:
         CONDA_ENV
     script:
         "../../scripts/limit.py"
+
+
+rule scan_shard:
+    """Limits of the hypotheses of one shard of a scan (hypotheses i, i+n, i+2n, ...)."""
+    input:
+        workspace=f"{RESULTS}/workspace.json",
+        response=RESPONSE_FILE,
+    output:
+        f"{RESULTS}/scans/{{scan}}/shard_{{shard}}.json",
+    params:
+        cfg=lambda w: {
+            "scan_name": w.scan,
+            "scan": subtree("scans", w.scan),
+            "physics": subtree("physics"),
+            "fit": subtree("fit"),
+            "target_mass_kg": TARGET_MASS_KG,
+            "systematic_regions_kev": (
+                subtree("binning", "systematic_regions_kev") if EVENTS_MODE else None
+            ),
+        },
+    log:
+        f"{RESULTS}/logs/scans/{{scan}}_{{shard}}.log",
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/scan_shard.py"
+
+
+for _scan in SCANS:
+
+    rule:
+        """Merge the shards of a scan: per-hypothesis limit files and the scan's tables."""
+        name:
+            f"scan_gather_{_scan}"
+        input:
+            expand(f"{RESULTS}/scans/{_scan}/shard_{{shard}}.json", shard=scan_shards(_scan)),
+        output:
+            merged=f"{RESULTS}/scans/{_scan}.json",
+            csv=f"{RESULTS}/tables/{_scan}.csv",
+            md=f"{RESULTS}/tables/{_scan}.md",
+            tex=f"{RESULTS}/tables/{_scan}.tex",
+            limits=[f"{RESULTS}/limits/{h}.json" for h in scan_hypothesis_names(_scan)],
+        params:
+            cfg={"scan_name": _scan, "scan": subtree("scans", _scan)},
+        log:
+            f"{RESULTS}/logs/scans/{_scan}_gather.log",
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        conda:
+            CONDA_ENV
+        script:
+            "../../scripts/scan_gather.py"

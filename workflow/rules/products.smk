@@ -5,7 +5,7 @@ rule fit_figure:
     """Data, best-fit background and the signal at its 90 % CL upper limit."""
     input:
         workspace=f"{RESULTS}/workspace.json",
-        limit=f"{RESULTS}/limits/{{signal}}.json",
+        limit=f"{RESULTS}/fits/{{signal}}.json",
     output:
         report(
             expand(

@@ -1,0 +1,13 @@
+"""Rule `scan_shard`: limits of one shard of a scan."""
+
+from exonu.pipeline import setup_script_logging
+from exonu.scans import scan_shard
+
+setup_script_logging(snakemake)
+scan_shard(
+    snakemake.params.cfg,
+    snakemake.input.workspace,
+    snakemake.input.response,
+    int(snakemake.wildcards.shard),
+    snakemake.output[0],
+)

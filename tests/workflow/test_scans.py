@@ -1,0 +1,84 @@
+"""Sharded limit scans in the real workflow: shard-count independence, reruns, outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+from wfhelpers import REPO, run_snakemake
+
+from .test_reruns import dry_run_with
+
+pytestmark = pytest.mark.workflow
+
+LIMIT_KEYS = {
+    "model",
+    "parameter",
+    "unit",
+    "flavour",
+    "mediator_mass_mev",
+    "method",
+    "cl",
+    "upper_limit",
+    "best_fit",
+    "chi2_best",
+    "chi2_zero",
+    "ndof",
+    "workspace_digest",
+}
+
+
+def test_limit_files_of_every_hypothesis(tiny_run):
+    res = tiny_run / "results" / "tiny"
+    names = [f"dark_photon_bl_m{m:.4g}MeV" for m in (1e-3, 3.162e-2, 1.0, 31.62, 1e3)]
+    merged = json.loads((res / "scans" / "dark_photon_bl.json").read_text())["results"]
+    assert [r["hypothesis"] for r in merged][0] == names[0]
+    assert len(merged) == 5
+    for r in merged:
+        doc = json.loads((res / "limits" / f"{r['hypothesis']}.json").read_text())
+        assert LIMIT_KEYS <= set(doc)
+        assert doc["model"] == "dark_photon_bl" and doc["unit"] == "1"
+        assert doc["upper_limit"] > 0
+    # heavier mediators are suppressed by 1/M^2 in the amplitude: weaker limits
+    limits = [r["upper_limit"] for r in merged]
+    assert limits[-1] > 100 * limits[0]
+    for name in ("millicharge", "millicharge_e"):
+        doc = json.loads((res / "limits" / f"{name}.json").read_text())
+        assert doc["parameter"] == "q_nu" and doc["treatment"] == "pure"
+    # the pure-charge limit of one flavour scales as 1/sqrt(fraction): 1/sqrt(0.54)
+    ratio = (
+        json.loads((res / "limits" / "millicharge_e.json").read_text())["upper_limit"]
+        / json.loads((res / "limits" / "millicharge.json").read_text())["upper_limit"]
+    )
+    assert ratio == pytest.approx(1 / 0.54**0.5, rel=0.02)
+    for ext in ("csv", "md", "tex"):
+        assert "dark_photon_bl" in (res / "tables" / f"dark_photon_bl.{ext}").read_text()
+
+
+def test_results_do_not_depend_on_shard_count(tiny_run, tmp_path):
+    work = tmp_path / "work"
+    shutil.copytree(tiny_run, work, symlinks=True)
+    reference = json.loads(
+        (work / "results" / "tiny" / "scans" / "dark_photon_bl.json").read_text()
+    )["results"]
+    for n_shards in (1, 4):
+        cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+        cfg["scans"]["dark_photon_bl"]["n_shards"] = n_shards
+        path = tmp_path / f"shards{n_shards}.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        proc = run_snakemake(work, "--cores", "2", configfile=str(path))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        merged = json.loads(
+            (work / "results" / "tiny" / "scans" / "dark_photon_bl.json").read_text()
+        )
+        assert merged["config"]["n_shards"] == n_shards
+        assert merged["results"] == reference
+
+
+def test_mass_grid_change_reruns_only_that_scan(tiny_run, tmp_path):
+    def edit(cfg):
+        cfg["scans"]["dark_photon_bl"]["masses_mev"] = {"log10_min": -3, "log10_max": 3, "n": 7}
+
+    assert dry_run_with(tiny_run, tmp_path, edit) == {"scan_shard", "scan_gather_dark_photon_bl"}

@@ -7,8 +7,8 @@ i = snakemake.input
 workspace(
     snakemake.params.cfg,
     i.data,
-    list(i.backgrounds),
-    i.signal_mc,
+    i.backgrounds,
+    i.response,
     list(i.spectra),
     snakemake.output[0],
 )

@@ -32,10 +32,9 @@ LIMIT_KEYS = {
 
 def test_limit_files_of_every_hypothesis(tiny_run):
     res = tiny_run / "results" / "tiny"
-    names = [f"dark_photon_bl_m{m:.4g}MeV" for m in (1e-3, 3.162e-2, 1.0, 31.62, 1e3)]
+    names = [f"dark_photon_bl_m{m:.4g}MeV" for m in (1e-3, 0.03162, 1.0, 31.62, 1e3)]
     merged = json.loads((res / "scans" / "dark_photon_bl.json").read_text())["results"]
-    assert [r["hypothesis"] for r in merged][0] == names[0]
-    assert len(merged) == 5
+    assert [r["hypothesis"] for r in merged] == names
     for r in merged:
         doc = json.loads((res / "limits" / f"{r['hypothesis']}.json").read_text())
         assert LIMIT_KEYS <= set(doc)

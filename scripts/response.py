@@ -1,0 +1,6 @@
+"""Rule `response`: signal response matrix with its systematic variants."""
+
+from exonu.pipeline import response, setup_script_logging
+
+setup_script_logging(snakemake)
+response(snakemake.input.signal_mc, list(snakemake.input.variations), snakemake.output.root)

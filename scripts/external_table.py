@@ -1,0 +1,13 @@
+"""Rule `external_table`: every entry of one limits table."""
+
+from exonu.external.stages import table_stage
+from exonu.pipeline import setup_script_logging
+
+setup_script_logging(snakemake)
+o = snakemake.output
+table_stage(
+    snakemake.params.cfg,
+    snakemake.input.workspace,
+    snakemake.input.response,
+    {"json": o.json, "csv": o.csv, "md": o.md, "tex": o.tex},
+)

@@ -1,0 +1,496 @@
+"""Reading a published data release: data, background model, efficiency, exposure.
+
+A release is a directory of whitespace- (or comma-) separated text files, as the XENON
+collaboration publishes them (XENONnT SR0 electron recoils, PRL 129 (2022) 161805:
+``data_unbinned_1to30kev.txt``, ``bkg_model.txt``, ``efficiency.txt``). What each file holds
+and how it is read is described by the ``release`` block of the config
+(:class:`ReleaseSettings`); the exposure is not in the files and comes from the config too.
+
+* **data** — ``unbinned``: one reconstructed energy [keV] per line; ``binned``: three columns
+  ``low_kev high_kev counts`` with contiguous bins;
+* **background model** — one or more components, each a rate per reconstructed energy
+  [events/(tonne·year·keV)], detection efficiency included (it is what was fitted to the data);
+* **efficiency** — the total efficiency (0…1) per energy, applied to the signal either at the
+  reconstructed energy (what the XENONnT readme says its first column is) or at the true one;
+* lines that are empty or start with ``#`` are skipped.
+
+Every problem raises :class:`~exonu.external.errors.ReleaseError` with one line naming the file,
+the config key it came from and what was expected, e.g.
+``release file '/r/bkg_model.txt' (release.backgrounds[0]): line 7: energy 1.2 keV after 1.3 keV,
+expected strictly increasing energies``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from exonu.external.errors import ReleaseError
+from exonu.external.resolution import Resolution
+from exonu.external.tabulation import Outside, Tabulation, TabulationMode
+
+__all__ = [
+    "SECONDS_PER_DAY",
+    "BackgroundSpec",
+    "Release",
+    "ReleaseSettings",
+    "SolarNuSpec",
+    "read_columns",
+    "read_efficiency",
+    "read_release",
+]
+
+SECONDS_PER_DAY = 86400.0
+FloatArray = npt.NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class BackgroundSpec:
+    """One background-model component of the release (``release.backgrounds[i]``)."""
+
+    name: str
+    file: str
+    energy_column: int = 0
+    rate_column: int = 1
+    tabulation: TabulationMode = "linear"
+    relative_uncertainty: float | None = None
+
+
+@dataclass(frozen=True)
+class SolarNuSpec:
+    """Replacement of the release's solar-ν background by exonu's SM spectrum.
+
+    See :mod:`exonu.external.workspace` for why and how (``release.solar_nu``).
+    """
+
+    replace: bool = False
+    component: str | None = None
+    subtract: Literal["exonu", "file"] = "exonu"
+    file: str | None = None
+    energy_column: int = 0
+    rate_column: int = 1
+    tabulation: TabulationMode = "linear"
+    relative_uncertainty: float | None = 0.05
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    """The ``release`` config block and ``release_dir``, checked (see the config schema).
+
+    Attributes
+    ----------
+    directory : Path
+        The release directory.
+    data_file, data_format, data_energy_column
+        Data file, ``"unbinned"`` or ``"binned"``, and the energy column (unbinned).
+    backgrounds : tuple of BackgroundSpec
+        Background-model components.
+    efficiency_file, efficiency_columns, efficiency_applies_to, efficiency_outside
+        Efficiency file, its (energy, value) columns, ``"reconstructed"`` or ``"deposited"``
+        energy, and the extrapolation policy.
+    fiducial_mass_kg, livetime_s : float
+        Exposure (not part of the release files).
+    resolution : Resolution
+        Detector resolution.
+    solar_nu : SolarNuSpec
+        Solar-ν replacement.
+    fit_window_kev : tuple of float or None
+        Window of the tables and the comparison (``None``: the whole binning).
+    unbinned_fit : bool
+        Also fit the unbinned data with the extended likelihood.
+    """
+
+    directory: Path
+    data_file: str = "data_unbinned_1to30kev.txt"
+    data_format: Literal["unbinned", "binned"] = "unbinned"
+    data_energy_column: int = 0
+    backgrounds: tuple[BackgroundSpec, ...] = (BackgroundSpec("b0", "bkg_model.txt"),)
+    efficiency_file: str = "efficiency.txt"
+    efficiency_columns: tuple[int, int] = (0, 1)
+    efficiency_applies_to: Literal["reconstructed", "deposited"] = "reconstructed"
+    efficiency_outside: Outside = "edge"
+    fiducial_mass_kg: float = math.nan
+    livetime_s: float = math.nan
+    resolution: Resolution = field(default_factory=Resolution)
+    solar_nu: SolarNuSpec = field(default_factory=SolarNuSpec)
+    fit_window_kev: tuple[float, float] | None = None
+    unbinned_fit: bool = True
+
+    @classmethod
+    def from_config(cls, release: Mapping[str, Any] | None, release_dir: Any) -> ReleaseSettings:
+        """Build from the validated ``release`` block and ``release_dir`` (checks semantics).
+
+        Raises
+        ------
+        ReleaseError
+            Naming the config key, e.g. a missing exposure or a duplicate component name.
+        """
+        if release_dir in (None, ""):
+            raise ReleaseError("config key 'release_dir': required in mode external")
+        r = dict(release or {})
+        data = dict(r.get("data", {}))
+        eff = dict(r.get("efficiency", {}))
+        expo = r.get("exposure")
+        if not expo or "fiducial_mass_kg" not in expo or "livetime_days" not in expo:
+            raise ReleaseError(
+                "config key 'release.exposure': required in mode external, with "
+                "fiducial_mass_kg and livetime_days (the release files do not hold the exposure)"
+            )
+        mass, days = float(expo["fiducial_mass_kg"]), float(expo["livetime_days"])
+        if not (mass > 0 and days > 0 and math.isfinite(mass * days)):
+            raise ReleaseError("config key 'release.exposure': mass and live time must be > 0")
+        bkg_docs = r.get("backgrounds") or [{"name": "b0", "file": "bkg_model.txt"}]
+        bkgs = tuple(BackgroundSpec(**b) for b in bkg_docs)
+        names = [b.name for b in bkgs]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})[0]
+            raise ReleaseError(f"config key 'release.backgrounds': duplicate component {dup!r}")
+        solar = SolarNuSpec(**dict(r.get("solar_nu", {})))
+        if solar.replace:
+            if solar.component is not None and solar.component not in names:
+                raise ReleaseError(
+                    f"config key 'release.solar_nu.component': {solar.component!r} is not one "
+                    f"of the release backgrounds ({', '.join(names)})"
+                )
+            if solar.subtract == "file" and not solar.file:
+                raise ReleaseError(
+                    "config key 'release.solar_nu.file': required when subtract is 'file'"
+                )
+            if "solar_nu_sm" in names:
+                raise ReleaseError(
+                    "config key 'release.backgrounds': the name 'solar_nu_sm' is reserved for "
+                    "exonu's SM spectrum (release.solar_nu.replace)"
+                )
+        win = r.get("fit_window_kev")
+        window = None
+        if win is not None:
+            window = (float(win[0]), float(win[1]))
+            if not window[1] > window[0]:
+                raise ReleaseError(
+                    f"config key 'release.fit_window_kev': {list(window)}, need upper > lower"
+                )
+        return cls(
+            directory=Path(str(release_dir)),
+            data_file=data.get("file", cls.data_file),
+            data_format=data.get("format", cls.data_format),
+            data_energy_column=int(data.get("energy_column", 0)),
+            backgrounds=bkgs,
+            efficiency_file=eff.get("file", cls.efficiency_file),
+            efficiency_columns=(int(eff.get("energy_column", 0)), int(eff.get("value_column", 1))),
+            efficiency_applies_to=eff.get("applies_to", "reconstructed"),
+            efficiency_outside=eff.get("outside", "edge"),
+            fiducial_mass_kg=mass,
+            livetime_s=days * SECONDS_PER_DAY,
+            resolution=Resolution.from_mapping(r.get("resolution")),
+            solar_nu=solar,
+            fit_window_kev=window,
+            unbinned_fit=bool(r.get("unbinned_fit", True)),
+        )
+
+    @property
+    def background_names(self) -> tuple[str, ...]:
+        """Names of the components of the workspace (with ``solar_nu_sm`` if replaced)."""
+        names = tuple(b.name for b in self.backgrounds)
+        return (*names, "solar_nu_sm") if self.solar_nu.replace else names
+
+    def files(self) -> dict[str, Path]:
+        """Every release file the analysis reads, keyed by the config key naming it."""
+        out = {"release.data.file": self.directory / self.data_file}
+        for i, b in enumerate(self.backgrounds):
+            out[f"release.backgrounds[{i}].file"] = self.directory / b.file
+        out["release.efficiency.file"] = self.directory / self.efficiency_file
+        if self.solar_nu.replace and self.solar_nu.subtract == "file" and self.solar_nu.file:
+            out["release.solar_nu.file"] = self.directory / self.solar_nu.file
+        return out
+
+    def check_files(self) -> None:
+        """Raise :class:`ReleaseError` for the first missing file (cheap; run before any job)."""
+        if not self.directory.is_dir():
+            raise ReleaseError(
+                f"config key 'release_dir': {str(self.directory)!r} is not a directory"
+            )
+        for key, path in self.files().items():
+            if not path.is_file():
+                raise ReleaseError(f"release file {str(path)!r} ({key}): not found")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_columns(path: str | Path, columns: Sequence[int], key: str) -> FloatArray:
+    """Numeric columns of a text file, shape (n_rows, len(columns)).
+
+    Values are separated by whitespace or commas; empty lines and ``#`` comments are skipped.
+
+    Raises
+    ------
+    ReleaseError
+        Missing/unreadable file, no data, too few columns, a non-number or a non-finite value;
+        the message names the file, ``key`` and the line.
+    """
+    p = Path(path)
+    where = f"release file {str(p)!r} ({key})"
+    try:
+        text = p.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise ReleaseError(f"{where}: not found") from None
+    except OSError as err:
+        raise ReleaseError(f"{where}: cannot read ({err.strerror})") from None
+    need = max(columns) + 1
+    rows: list[list[float]] = []
+    n_cols: int | None = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.replace(",", " ").split()
+        if n_cols is None:
+            n_cols = len(fields)
+        if len(fields) < need:
+            raise ReleaseError(
+                f"{where}: line {lineno} has {len(fields)} column(s), expected at least {need} "
+                f"(using columns {list(columns)})"
+            )
+        if len(fields) != n_cols:
+            raise ReleaseError(
+                f"{where}: line {lineno} has {len(fields)} columns, earlier lines have {n_cols}"
+            )
+        row = []
+        for c in columns:
+            try:
+                v = float(fields[c])
+            except ValueError:
+                raise ReleaseError(
+                    f"{where}: line {lineno}, column {c}: {fields[c]!r} is not a number"
+                ) from None
+            if not math.isfinite(v):
+                raise ReleaseError(f"{where}: line {lineno}, column {c}: {fields[c]} is not finite")
+            row.append(v)
+        rows.append(row)
+    if not rows:
+        raise ReleaseError(f"{where}: no data lines")
+    return np.array(rows, dtype=np.float64)
+
+
+def _curve(
+    path: Path,
+    columns: tuple[int, int],
+    key: str,
+    mode: TabulationMode,
+    outside: Outside,
+    what: str,
+    value_range: tuple[float, float] | None = None,
+) -> Tabulation:
+    arr = read_columns(path, columns, key)
+    where = f"release file {str(path)!r} ({key})"
+    if arr.shape[0] < 2:
+        raise ReleaseError(f"{where}: {arr.shape[0]} line(s), expected >= 2 ({what})")
+    e, v = arr[:, 0], arr[:, 1]
+    bad = np.flatnonzero(np.diff(e) <= 0)
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise ReleaseError(
+            f"{where}: data line {i + 1}: energy {e[i]:g} keV after {e[i - 1]:g} keV, expected "
+            "strictly increasing energies"
+        )
+    if e[0] < 0:
+        raise ReleaseError(f"{where}: energy {e[0]:g} keV is negative")
+    if value_range is not None:
+        lo, hi = value_range
+        out = np.flatnonzero((v < lo) | (v > hi))
+        if out.size:
+            i = int(out[0])
+            raise ReleaseError(
+                f"{where}: data line {i + 1}: {what} {v[i]:g} outside [{lo:g}, {hi:g}]"
+            )
+    return Tabulation(e, v, mode=mode, outside=outside, source=where)
+
+
+@dataclass(frozen=True, eq=False)
+class Release:
+    """The content of a release directory (see the module docstring).
+
+    Attributes
+    ----------
+    settings : ReleaseSettings
+        How it was read.
+    events_kev : ndarray or None
+        Unbinned reconstructed energies [keV], sorted (``None`` for binned data).
+    data_edges_kev, data_counts : ndarray or None
+        Binned data (``None`` for unbinned data).
+    backgrounds : dict of str to Tabulation
+        Background-model rates per reconstructed energy [events/(tonne·year·keV)].
+    efficiency : Tabulation
+        Total efficiency per energy.
+    solar_nu_reference : Tabulation or None
+        The release's own solar-ν rate (``release.solar_nu.file``), if given.
+    """
+
+    settings: ReleaseSettings
+    events_kev: FloatArray | None
+    data_edges_kev: FloatArray | None
+    data_counts: FloatArray | None
+    backgrounds: dict[str, Tabulation]
+    efficiency: Tabulation
+    solar_nu_reference: Tabulation | None = None
+
+    @property
+    def fiducial_mass_kg(self) -> float:
+        """Target mass [kg]."""
+        return self.settings.fiducial_mass_kg
+
+    @property
+    def livetime_s(self) -> float:
+        """Live time [s]."""
+        return self.settings.livetime_s
+
+    @property
+    def exposure_tonne_year(self) -> float:
+        """Exposure [tonne·year], year = 365.25 d."""
+        return self.fiducial_mass_kg / 1000.0 * self.livetime_s / (365.25 * SECONDS_PER_DAY)
+
+    @property
+    def n_events(self) -> int:
+        """Number of events in the release."""
+        if self.events_kev is not None:
+            return int(self.events_kev.size)
+        assert self.data_counts is not None
+        return int(self.data_counts.sum())
+
+    def observed(self, edges_kev: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Observed counts in the bins ``edges_kev``.
+
+        Unbinned data are histogrammed (an event on an inner edge goes to the upper bin).
+        Binned data can only be merged: every requested edge must be a release edge.
+        """
+        edges = np.asarray(edges_kev, dtype=np.float64)
+        if self.events_kev is not None:
+            counts, _ = np.histogram(self.events_kev, bins=edges)
+            return counts.astype(np.int64)
+        assert self.data_edges_kev is not None and self.data_counts is not None
+        rel = self.data_edges_kev
+        idx = np.searchsorted(rel, edges)
+        tol = 1e-9 * max(1.0, float(abs(rel[-1])))
+        ok = (idx < rel.size) & (np.abs(rel[np.minimum(idx, rel.size - 1)] - edges) <= tol)
+        if not np.all(ok):
+            e = float(edges[int(np.flatnonzero(~ok)[0])])
+            raise ReleaseError(
+                f"release file {str(self.settings.directory / self.settings.data_file)!r} "
+                f"(release.data.file): binned data cannot be rebinned at {e:g} keV; the bin "
+                "edges of binning.energy_kev must be edges of the release bins"
+            )
+        cum = np.concatenate([[0.0], np.cumsum(self.data_counts)])
+        return np.rint(np.diff(cum[idx])).astype(np.int64)
+
+    def events_in(self, window_kev: tuple[float, float]) -> FloatArray:
+        """Unbinned energies inside ``[lo, hi)`` (raises for binned data)."""
+        if self.events_kev is None:
+            raise ReleaseError(
+                "release.data.format is 'binned': an unbinned fit needs unbinned data"
+            )
+        lo, hi = window_kev
+        e = self.events_kev
+        return e[(e >= lo) & (e < hi)]
+
+
+def read_efficiency(settings: ReleaseSettings) -> Tabulation:
+    """The efficiency curve alone (linear interpolation, ``release.efficiency.outside`` policy)."""
+    return _curve(
+        settings.directory / settings.efficiency_file,
+        settings.efficiency_columns,
+        "release.efficiency.file",
+        "linear",
+        settings.efficiency_outside,
+        "efficiency",
+        (0.0, 1.0),
+    )
+
+
+def read_release(settings: ReleaseSettings) -> Release:
+    """Read and check every file of a release (see the module docstring).
+
+    Raises
+    ------
+    ReleaseError
+        One line naming the file and what was wrong with it.
+    """
+    settings.check_files()
+    d = settings.directory
+    data_path = d / settings.data_file
+    where = f"release file {str(data_path)!r} (release.data.file)"
+    events = edges = counts = None
+    if settings.data_format == "unbinned":
+        arr = read_columns(data_path, [settings.data_energy_column], "release.data.file")
+        events = np.sort(arr[:, 0])
+        if events[0] < 0:
+            raise ReleaseError(f"{where}: negative energy {events[0]:g} keV")
+    elif settings.data_format == "binned":
+        arr = read_columns(data_path, [0, 1, 2], "release.data.file")
+        lo, hi, n = arr[:, 0], arr[:, 1], arr[:, 2]
+        if np.any(hi <= lo):
+            i = int(np.flatnonzero(hi <= lo)[0])
+            raise ReleaseError(f"{where}: data line {i + 1}: bin [{lo[i]:g}, {hi[i]:g}] is empty")
+        gap = np.flatnonzero(np.abs(lo[1:] - hi[:-1]) > 1e-9 * max(1.0, float(hi[-1])))
+        if gap.size:
+            i = int(gap[0]) + 1
+            raise ReleaseError(
+                f"{where}: data line {i + 1}: bin starts at {lo[i]:g} keV, previous ends at "
+                f"{hi[i - 1]:g} keV; expected contiguous, increasing bins (low_kev high_kev counts)"
+            )
+        if np.any(n < 0) or np.any(np.abs(n - np.rint(n)) > 1e-6):
+            i = int(np.flatnonzero((n < 0) | (np.abs(n - np.rint(n)) > 1e-6))[0])
+            raise ReleaseError(
+                f"{where}: data line {i + 1}: count {n[i]:g}, expected a non-negative integer"
+            )
+        edges = np.concatenate([lo, hi[-1:]])
+        counts = np.rint(n)
+    else:
+        raise ReleaseError(
+            f"config key 'release.data.format': {settings.data_format!r}, expected unbinned or "
+            "binned"
+        )
+
+    backgrounds = {}
+    for i, b in enumerate(settings.backgrounds):
+        key = f"release.backgrounds[{i}]"
+        tab = _curve(
+            d / b.file,
+            (b.energy_column, b.rate_column),
+            key,
+            b.tabulation,
+            "error",
+            "background rate",
+            (0.0, math.inf),
+        )
+        backgrounds[b.name] = tab
+    efficiency = read_efficiency(settings)
+    reference = None
+    sn = settings.solar_nu
+    if sn.replace and sn.subtract == "file" and sn.file:
+        reference = _curve(
+            d / sn.file,
+            (sn.energy_column, sn.rate_column),
+            "release.solar_nu.file",
+            sn.tabulation,
+            "error",
+            "solar-neutrino rate",
+            (0.0, math.inf),
+        )
+    return Release(
+        settings=settings,
+        events_kev=events,
+        data_edges_kev=edges,
+        data_counts=counts,
+        backgrounds=backgrounds,
+        efficiency=efficiency,
+        solar_nu_reference=reference,
+    )

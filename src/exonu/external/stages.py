@@ -1,0 +1,218 @@
+"""The external-mode stages as plain functions of (params, input paths, output paths).
+
+Each rule of ``workflow/rules/external.smk`` runs a thin ``scripts/external_*.py`` that calls one
+function here, as :mod:`exonu.pipeline` does for the events mode. ``params`` always carry the
+config subtree the stage depends on (``release_dir`` and the relevant part of ``release``,
+``binning``, ``physics``, ``fit``, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from exonu.external.release import ReleaseSettings, read_efficiency, read_release
+from exonu.external.response import build_response, response_from_dict, response_to_dict
+from exonu.external.survey import compute_comparison, compute_table
+from exonu.external.unbinned import unbinned_limit, unbinned_model
+from exonu.external.workspace import external_workspace, standard_model_true
+from exonu.stats.workspace import dump_json_atomic
+
+__all__ = [
+    "comparison_stage",
+    "response_stage",
+    "table_stage",
+    "unbinned_stage",
+    "workspace_stage",
+]
+
+log = logging.getLogger("exonu")
+
+
+def _edges(spec: Any, key: str) -> np.ndarray:
+    from exonu.selection.run import edges_from_spec
+
+    return edges_from_spec(spec, key)
+
+
+def _settings(params: Mapping[str, Any]) -> ReleaseSettings:
+    return ReleaseSettings.from_config(params["release"], params["release_dir"])
+
+
+def _sm(params: Mapping[str, Any], true_edges: np.ndarray) -> np.ndarray | None:
+    if not params["release"].get("solar_nu", {}).get("replace", False):
+        return None
+    return standard_model_true(params["physics"], true_edges)
+
+
+def _load(path: str) -> dict[str, Any]:
+    return dict(json.loads(Path(path).read_text()))
+
+
+def response_stage(params: Mapping[str, Any], output: str) -> None:
+    """``response.json``: efficiency × resolution on (true, reconstructed) bins.
+
+    ``params``: ``release_dir``, ``release`` (efficiency, resolution, exposure), ``binning``.
+    """
+    s = _settings(params)
+    eff = read_efficiency(s)
+    t_edges = _edges(params["binning"]["true_energy_kev"], "binning.true_energy_kev")
+    e_edges = _edges(params["binning"]["energy_kev"], "binning.energy_kev")
+    resp = build_response(t_edges, e_edges, eff, s.resolution, s.efficiency_applies_to)
+    source = (
+        f"release {s.directory} ({s.efficiency_file}; efficiency at the "
+        f"{s.efficiency_applies_to} energy; {s.resolution.describe()})"
+    )
+    dump_json_atomic(response_to_dict(resp, s.fiducial_mass_kg, s.livetime_s, source), output)
+    log.info("response %s: detection probability max %.3f", output, resp.efficiency.max())
+
+
+def workspace_stage(
+    params: Mapping[str, Any], response_path: str, spectra: Sequence[str], output: str
+) -> None:
+    """``workspace.json`` of the release with the configured signals.
+
+    ``params``: ``analysis``, ``release_dir``, ``release``, ``binning.energy_kev`` (as
+    ``energy_kev``), ``signals``, ``physics`` (only with ``solar_nu.replace``).
+    """
+    from exonu.stats.workspace import Workspace, dump_workspace
+
+    release = read_release(_settings(params))
+    resp_doc = _load(response_path)
+    resp = response_from_dict(resp_doc, response_path)
+    edges = _edges(params["energy_kev"], "binning.energy_kev")
+    by_name = {s["name"]: s for s in params["signals"]}
+    sigs = []
+    for path in spectra:
+        spectrum = _load(path)
+        sigs.append((by_name[spectrum["name"]], spectrum))
+    doc = external_workspace(
+        params["analysis"],
+        release,
+        edges,
+        resp,
+        sigs,
+        _sm(params, resp.true_edges),
+        metadata={"response": resp_doc["source"]},
+    )
+    ws = Workspace.from_dict(doc, source=output)
+    dump_workspace(ws, output)
+    log.info(
+        "workspace %s: %d events in %d bins, backgrounds %s",
+        output,
+        int(ws.observed.sum()),
+        ws.n_bins,
+        {b.name: round(float(np.sum(b.expected)), 2) for b in ws.backgrounds},
+    )
+
+
+def unbinned_stage(params: Mapping[str, Any], spectrum_path: str, output: str) -> None:
+    """Unbinned extended-likelihood limit of one signal.
+
+    ``params``: ``analysis``, ``release_dir``, ``release``, ``signal`` (config entry), ``fit``
+    (``method``; ``neyman`` falls back to ``profile``), ``physics`` (with ``solar_nu.replace``).
+    """
+    release = read_release(_settings(params))
+    spectrum = _load(spectrum_path)
+    spec = params["signal"]
+    method = params["fit"]["method"]
+    if method not in ("bayesian", "profile"):
+        log.warning("method %r is not available unbinned: using 'profile'", method)
+        method = "profile"
+    t_edges = np.asarray(spectrum["true_edges_kev"], dtype=np.float64)
+    model = unbinned_model(
+        release,
+        spec,
+        spectrum,
+        tuple(spec["fit_window_kev"]),
+        _sm(params, t_edges),
+        params["analysis"],
+    )
+    res = unbinned_limit(model, method, float(params["fit"]["cl"]))
+    dump_json_atomic(res.to_dict(), output)
+    log.info(
+        "%s (unbinned, %d events): [%s, %s]",
+        spec["name"],
+        model.events_kev.size,
+        res.lower_limit,
+        res.upper_limit,
+    )
+
+
+def table_stage(
+    params: Mapping[str, Any],
+    workspace_path: str,
+    response_path: str,
+    outputs: Mapping[str, str],
+) -> None:
+    """One limits table (``outputs``: ``json``, ``csv``, ``md``, ``tex`` paths).
+
+    ``params``: ``name``, ``table`` (spec), ``physics``, ``true_energy_kev``, ``fit``,
+    ``fit_window_kev`` (``release.fit_window_kev``).
+    """
+    from exonu.products.external_tables import rows_csv, table_latex, table_markdown, write_text
+
+    ws_doc = _load(workspace_path)
+    resp = response_from_dict(_load(response_path), response_path)
+    doc = compute_table(
+        params["name"],
+        params["table"],
+        ws_doc,
+        resp,
+        params["physics"],
+        params["true_energy_kev"],
+        params["fit"],
+        params.get("fit_window_kev"),
+    )
+    dump_json_atomic(doc, outputs["json"])
+    write_text(rows_csv(doc["rows"]), outputs["csv"])
+    write_text(table_markdown(doc), outputs["md"])
+    write_text(table_latex(doc), outputs["tex"])
+
+
+def comparison_stage(
+    params: Mapping[str, Any], spectra: Sequence[str], outputs: Mapping[str, str]
+) -> None:
+    """Limits per binning × likelihood × method (``outputs``: json, csv, md, tex).
+
+    ``params``: ``analysis``, ``release_dir``, ``release`` (with ``comparison``),
+    ``energy_kev`` (nominal binning), ``signals`` (the compared entries), ``cl``, ``physics``.
+    """
+    from exonu.products.external_tables import (
+        comparison_latex,
+        comparison_markdown,
+        rows_csv,
+        write_text,
+    )
+
+    release = read_release(_settings(params))
+    comp = params["release"]["comparison"]
+    binnings = [("nominal", _edges(params["energy_kev"], "binning.energy_kev"))]
+    for i, b in enumerate(comp.get("binnings", [])):
+        key = f"release.comparison.binnings[{i}].energy_kev"
+        binnings.append((b["name"], _edges(b["energy_kev"], key)))
+    by_name = {s["name"]: s for s in params["signals"]}
+    sigs = []
+    for path in spectra:
+        spectrum = _load(path)
+        sigs.append((by_name[spectrum["name"]], spectrum))
+    t_edges = np.asarray(sigs[0][1]["true_edges_kev"], dtype=np.float64)
+    doc = compute_comparison(
+        params["analysis"],
+        release,
+        binnings,
+        sigs,
+        comp.get("likelihoods", ["chi2", "poisson", "unbinned"]),
+        comp.get("methods", ["profile", "bayesian"]),
+        float(params["cl"]),
+        _sm(params, t_edges),
+    )
+    dump_json_atomic(doc, outputs["json"])
+    write_text(rows_csv(doc["rows"]), outputs["csv"])
+    write_text(comparison_markdown(doc), outputs["md"])
+    write_text(comparison_latex(doc), outputs["tex"])

@@ -43,12 +43,9 @@ The Standard Model and interference (``release.solar_nu``)
 
 from __future__ import annotations
 
-import json
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -215,16 +212,15 @@ def spectrum_document(
 ) -> dict[str, Any]:
     """The ``signals/<name>.json`` document of the shared signal stage, computed in memory.
 
-    Calls :func:`exonu.pipeline.signal_spectrum` itself (through a temporary file) so the
-    tables and comparisons use exactly the spectra of the workflow's signals.
+    The same function the workflow's ``signal_spectrum`` stage uses
+    (:func:`exonu.scans.hypothesis_spectrum`), so tables and comparisons use exactly the
+    spectra of the workflow's signals.
     """
-    from exonu.pipeline import signal_spectrum
+    from exonu.scans import hypothesis_spectrum
+    from exonu.selection.run import edges_from_spec
 
-    params = {"physics": dict(physics), "signal": dict(signal), "true_energy_kev": true_energy_kev}
-    with tempfile.TemporaryDirectory(prefix="exonu-spectrum-") as tmp:
-        out = Path(tmp) / "spectrum.json"
-        signal_spectrum(params, str(out))
-        return dict(json.loads(out.read_text()))
+    edges = edges_from_spec(true_energy_kev, "binning.true_energy_kev")
+    return dict(hypothesis_spectrum(dict(signal), dict(physics), edges))
 
 
 def external_workspace(

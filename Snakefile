@@ -8,6 +8,7 @@ from exonu.config import ConfigError, validate_config
 
 
 configfile: "config/config.yaml"
+report: "workflow/report/workflow.rst"
 
 
 try:

@@ -412,7 +412,7 @@ def scan_shard(
     name, scan = params["scan_name"], params["scan"]
     base = load_workspace(workspace_path)
     response = load_response(
-        response_path, params.get("target_mass_kg"), float(base.exposure["livetime_s"])
+        response_path, params.get("target_mass_kg"), float(base.livetime_s)
     )
     hyps = shard_of(hypotheses(name, scan), shard, int(scan["n_shards"]))
     results = run_hypotheses(

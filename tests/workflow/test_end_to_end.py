@@ -15,7 +15,7 @@ pytestmark = pytest.mark.workflow
 
 def test_products_exist_and_make_sense(tiny_run):
     res = tiny_run / "results" / "tiny"
-    limit = json.loads((res / "limits" / "magnetic_moment.json").read_text())
+    limit = json.loads((res / "fits" / "magnetic_moment.json").read_text())
     assert limit["parameter"] == "mu_nu" and limit["unit"] == "mu_B"
     assert limit["method"] == "bayesian" and limit["cl"] == pytest.approx(0.9)
     # a tiny exposure: the limit is positive, finite and far above nothing-observed nonsense
@@ -40,7 +40,7 @@ def test_second_run_has_nothing_to_do(tiny_run):
 def test_dry_run_shows_dag(tmp_path):
     proc = run_snakemake(tmp_path, "--dry-run", "--cores", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for rule in ("simulate", "select", "merge", "workspace", "limit", "fit_figure"):
+    for rule in ("simulate", "select", "merge", "workspace", "fit_signal", "scan_shard", "fit_figure"):
         assert rule in proc.stdout
 
 

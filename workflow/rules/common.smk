@@ -28,25 +28,48 @@ wildcard_constraints:
 
 
 def subtree(*keys):
-    """A deep copy of config[keys...] as plain JSON data (stable for params)."""
+    """A deep copy of config[keys...] as plain JSON data with sorted keys.
+
+    Rules compare params between runs; sorting makes them independent of the order in
+    which keys appear in the config files.
+    """
     node = config
     for k in keys:
         node = node[k]
-    return _json.loads(_json.dumps(node))
+    return _json.loads(_json.dumps(node, sort_keys=True))
 
 
 def simulation_params(wildcards):
-    """Only what the simulated sample depends on (partial reruns)."""
-    sim = subtree("simulation")
-    if wildcards.kind == "background":
-        sim["backgrounds"] = {wildcards.sample: sim["backgrounds"][wildcards.sample]}
-        sim.pop("signal_mc")
-    elif wildcards.kind == "signal":
-        sim["backgrounds"] = {}
-        sim.pop("livetime_days")
+    """Only what the simulated sample depends on (partial reruns): the detector, the seed,
+    the chunking, and the config entries of the sample itself (data: every component)."""
+    from exonu.sim.samples import find_variation
+
+    full = subtree("simulation")
+    sim = {k: full[k] for k in ("seed", "n_chunks", "max_deposit_kev") if k in full}
+    kind, sample = wildcards.kind, wildcards.sample
+    nominal, nkind = sample, kind
+    if kind == "variation":
+        var = find_variation(full, sample)
+        if var is None:
+            raise ValueError(f"no variation sample {sample!r} in simulation.variations")
+        nominal, nkind = var.nominal, var.nominal_kind
+        entry = dict(full["variations"][var.source], samples=[nominal])
+        sim["variations"] = {var.source: entry}
+    if kind == "data":
+        for k in ("livetime_days", "backgrounds", "data"):
+            sim[k] = full[k]
+    elif nkind == "background":
+        sim["backgrounds"] = {nominal: full["backgrounds"][nominal]}
     else:
-        sim.pop("signal_mc")
-    return {"simulation": sim, "detector": subtree("detector")}
+        sim["backgrounds"] = {}
+        sim["signal_mc"] = full["signal_mc"]
+    params = {"simulation": sim, "detector": subtree("detector")}
+    uses_physics = kind == "data" or any(
+        b["spectrum"]["shape"] == "solar_nu_sm" for b in sim["backgrounds"].values()
+    )
+    if uses_physics:
+        params["physics"] = subtree("physics")
+    return params
 
 
 def selection_params():
@@ -103,7 +126,7 @@ def all_products():
     return [
         *[f"{RESULTS}/fits/{s}.json" for s in SIGNALS],
         *[f"{RESULTS}/tables/{s}.md" for s in SCANS],
-        *[f"{RESULTS}/figures/{s}_fit.{f}" for s in SIGNALS for f in fmts],
+        *PRODUCTS_TARGETS,  # figures, tables, HEPData, pyhf (products.smk)
         *([f"{RESULTS}/tables/cutflow.md"] if EVENTS_MODE else []),
         *(
             [

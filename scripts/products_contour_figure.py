@@ -1,0 +1,7 @@
+"""Rule `contour_figure`: draw the document of its computation rule."""
+
+from exonu.pipeline import setup_script_logging
+from exonu.products.steps import contour_figure
+
+setup_script_logging(snakemake)
+contour_figure(snakemake.params.cfg, snakemake.input[0], list(snakemake.output))

@@ -1,0 +1,9 @@
+"""Rule `delta_chi2_curves`: profiled Δχ² curves of the hypotheses of one scan (Khan Fig. 3)."""
+
+from exonu.pipeline import setup_script_logging
+from exonu.products.steps import delta_chi2_curves
+
+setup_script_logging(snakemake)
+delta_chi2_curves(
+    snakemake.params.cfg, snakemake.input.workspace, snakemake.input.response, snakemake.output[0]
+)

@@ -1,0 +1,13 @@
+"""Rule `fit_spectrum`: best fit and spectra of one signal (XMASS-I Figs. 3 and 5)."""
+
+from exonu.pipeline import setup_script_logging
+from exonu.products.steps import fit_spectrum
+
+setup_script_logging(snakemake)
+fit_spectrum(
+    snakemake.params.cfg,
+    snakemake.input.workspace,
+    snakemake.input.limit,
+    snakemake.wildcards.signal,
+    snakemake.output[0],
+)

@@ -1,0 +1,271 @@
+"""The product rules as plain functions of (params, input paths, output paths).
+
+Each rule of ``workflow/rules/products.smk`` runs a thin script in ``scripts/products_*.py``
+that calls one function here (as :mod:`exonu.pipeline` does for the other stages), so every
+step is importable and tested without Snakemake. Computation steps write JSON documents;
+figure steps only read them (plotting kept apart from computation).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "contour",
+    "contour_figure",
+    "delta_chi2_curves",
+    "delta_chi2_figure",
+    "exclusion_figure",
+    "fit_figure",
+    "fit_spectrum",
+    "hepdata",
+    "millicharge_figure",
+    "model_spectra",
+    "model_spectra_figure",
+    "pyhf_export",
+    "summary_table",
+]
+
+log = logging.getLogger("exonu")
+
+
+def _read(path: str | os.PathLike[str]) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def _write_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    from exonu.stats.workspace import dump_json_atomic
+
+    dump_json_atomic(obj, path)
+
+
+def _write_text(text: str, path: str | os.PathLike[str]) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, p)
+
+
+def _response(params: Mapping[str, Any], response_path: str, ws: Any) -> Any:
+    from exonu.scans import load_response
+
+    return load_response(response_path, params.get("target_mass_kg"), float(ws.livetime_s))
+
+
+# --------------------------------------------------------------------------- computation
+
+
+def model_spectra(params: Mapping[str, Any], output: str) -> None:
+    """Rule ``model_spectra``: SM and benchmark spectra (XMASS-I Fig. 1).
+
+    ``params``: ``physics`` block and ``model_spectra`` (``plots.model_spectra``).
+    """
+    from exonu.products import spectra
+
+    cfg = params["model_spectra"]
+    doc = spectra.model_spectra(
+        params["physics"], cfg["benchmarks"], spectra.energy_grid(cfg["energy_kev"])
+    )
+    _write_json(doc, output)
+    log.info("model spectra: SM and %d benchmarks -> %s", len(doc["benchmarks"]), output)
+
+
+def fit_spectrum(
+    params: Mapping[str, Any], workspace_path: str, limit_path: str, signal: str, output: str
+) -> None:
+    """Rule ``fit_spectrum``: best fit and spectra of one signal (XMASS-I Figs. 3, 5).
+
+    ``params``: ``likelihood`` (config ``fit.likelihood``).
+    """
+    from exonu.products.spectra import fit_spectrum as compute
+    from exonu.stats import load_workspace
+
+    doc = compute(load_workspace(workspace_path), signal, _read(limit_path), params["likelihood"])
+    _write_json(doc, output)
+    log.info(
+        "%s: best fit %.4g %s, chi2/ndof %.2f/%d",
+        signal,
+        doc["best_fit"],
+        doc["unit"],
+        doc["chi2_best"],
+        doc["ndof"],
+    )
+
+
+def delta_chi2_curves(
+    params: Mapping[str, Any], workspace_path: str, response_path: str, output: str
+) -> None:
+    """Rule ``delta_chi2_curves``: Δχ² curves of every hypothesis of one scan (Khan Fig. 3).
+
+    ``params``: ``scan_name``, ``scan``, ``curves`` (``plots.curves``), ``physics``,
+    ``likelihood``, ``target_mass_kg``, ``systematic_regions_kev``.
+    """
+    from exonu.products.curves import scan_curves
+    from exonu.stats import load_workspace
+
+    ws = load_workspace(workspace_path)
+    cfg = params["curves"]
+    doc = scan_curves(
+        ws,
+        _response(params, response_path, ws),
+        params["physics"],
+        params["scan_name"],
+        params["scan"],
+        n_points=int(cfg["n_points"]),
+        levels=[float(v) for v in cfg["levels"]],
+        likelihood=params["likelihood"],
+        systematic_regions_kev=params.get("systematic_regions_kev"),
+    )
+    doc["analysis"] = ws.analysis
+    _write_json(doc, output)
+
+
+def contour(
+    params: Mapping[str, Any], workspace_path: str, response_path: str, output: str
+) -> None:
+    """Rule ``contour``: Δχ² of two flavour couplings on a grid (Khan Fig. 5).
+
+    ``params``: ``contour`` (one entry of ``plots.contours``), ``physics``, ``likelihood``,
+    ``target_mass_kg``, ``systematic_regions_kev``.
+    """
+    from exonu.products.curves import flavour_contour
+    from exonu.stats import load_workspace
+
+    ws = load_workspace(workspace_path)
+    spec = dict(params["contour"])
+    doc = flavour_contour(
+        ws,
+        _response(params, response_path, ws),
+        params["physics"],
+        spec.pop("name"),
+        spec,
+        likelihood=params["likelihood"],
+        systematic_regions_kev=params.get("systematic_regions_kev"),
+    )
+    doc["analysis"] = ws.analysis
+    _write_json(doc, output)
+    log.info(
+        "contour %s: best fit %s, %d failed fits", doc["name"], doc["best_fit"], doc["n_failed"]
+    )
+
+
+def summary_table(
+    fit_paths: Mapping[str, str], scan_paths: Sequence[str], csv: str, md: str, tex: str
+) -> None:
+    """Rule ``summary_table``: limits and best fits of all fits and scans (XMASS-I §4)."""
+    from exonu.products import tables
+
+    rows = tables.summary_rows(
+        {name: _read(p) for name, p in fit_paths.items()}, [_read(p) for p in scan_paths]
+    )
+    cls = {r["cl"] for r in rows if r.get("cl") is not None}
+    cl = cls.pop() if len(cls) == 1 else None
+    _write_text(tables.summary_csv(rows), csv)
+    _write_text(tables.summary_markdown(rows, cl), md)
+    caption = "Best fits, $\\chi^2$/dof at the best fit and at zero coupling, and limits"
+    if cl is not None:
+        caption += f" at {100 * cl:g}\\% CL"
+    _write_text(tables.summary_latex(rows, caption), tex)
+    log.info("summary table: %d rows", len(rows))
+
+
+def hepdata(
+    params: Mapping[str, Any],
+    *,
+    spectra: Sequence[str],
+    fits: Mapping[str, str],
+    scans: Sequence[str],
+    exclusion_scans: Sequence[str],
+    curves: Sequence[str],
+    contours: Sequence[str],
+    archive: str,
+    record: str,
+) -> None:
+    """Rule ``hepdata``: the validated HEPData submission archive (and a JSON record of it).
+
+    ``params``: ``analysis``.
+    """
+    from exonu.products.hepdata import build_submission, write_submission
+    from exonu.products.tables import summary_rows
+
+    rows = summary_rows({k: _read(p) for k, p in fits.items()}, [_read(p) for p in scans])
+    sub = build_submission(
+        analysis=params["analysis"],
+        spectra=[_read(p) for p in spectra],
+        summary_rows=rows,
+        exclusion_scans=[_read(p) for p in exclusion_scans],
+        curves=[_read(p) for p in curves],
+        contours=[_read(p) for p in contours],
+    )
+    result = write_submission(sub, archive)
+    _write_json(result, record)
+    log.info("HEPData submission with %d tables validated -> %s", len(result["tables"]), archive)
+
+
+def pyhf_export(workspace_path: str, signal: str, output: str, metadata_output: str) -> None:
+    """Rule ``pyhf_workspace``: the HistFactory JSON of one signal, validated by pyhf."""
+    from exonu.products.pyhf_export import pyhf_metadata, pyhf_workspace
+    from exonu.stats import load_workspace
+
+    ws = load_workspace(workspace_path)
+    spec = pyhf_workspace(ws, signal)
+    try:
+        import pyhf
+    except ImportError:  # pragma: no cover - pyhf is a test dependency
+        log.warning("pyhf is not installed: the workspace is written without validation")
+    else:
+        pyhf.Workspace(spec)  # schema validation; raises on an invalid specification
+    _write_json(spec, output)
+    _write_json(pyhf_metadata(ws, signal), metadata_output)
+    log.info("pyhf workspace of %s -> %s", signal, output)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def model_spectra_figure(params: Mapping[str, Any], doc: str, outputs: Sequence[str]) -> None:
+    """Rule ``model_spectra_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products import figures
+
+    figures.model_spectra_figure(_read(doc), outputs, params["plots"])
+
+
+def fit_figure(params: Mapping[str, Any], doc: str, outputs: Sequence[str]) -> None:
+    """Rule ``fit_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products import figures
+
+    figures.fit_figure(_read(doc), outputs, params["plots"])
+
+
+def millicharge_figure(params: Mapping[str, Any], scan: str, outputs: Sequence[str]) -> None:
+    """Rule ``millicharge_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products import figures
+
+    figures.millicharge_figure(_read(scan), outputs, params["plots"])
+
+
+def exclusion_figure(params: Mapping[str, Any], scan: str, outputs: Sequence[str]) -> None:
+    """Rule ``exclusion_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products import figures
+
+    figures.exclusion_figure(_read(scan), outputs, params["plots"])
+
+
+def delta_chi2_figure(params: Mapping[str, Any], doc: str, outputs: Sequence[str]) -> None:
+    """Rule ``delta_chi2_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products import figures
+
+    figures.delta_chi2_figure(_read(doc), outputs, params["plots"])
+
+
+def contour_figure(params: Mapping[str, Any], doc: str, outputs: Sequence[str]) -> None:
+    """Rule ``contour_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products import figures
+
+    figures.contour_figure(_read(doc), outputs, params["plots"])

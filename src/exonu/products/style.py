@@ -1,0 +1,106 @@
+"""Plot style shared by every exonu figure: mplhep style applied globally, Agg backend.
+
+Matplotlib is imported only inside these functions, so importing :mod:`exonu.products` costs
+nothing for the computation modules. Figures are written with fixed metadata (no creation
+date), so the same inputs give the same PDF and PNG bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "LINESTYLES",
+    "format_value",
+    "parameter_label",
+    "pyplot",
+    "save_figure",
+    "unit_label",
+]
+
+#: Line styles by position (XMASS-I Fig. 1 uses solid, dashed, dash-dotted, dotted).
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
+
+_UNITS = {"mu_B": r"$\mu_B$", "e": r"$e$", "cm2": r"cm$^2$", "1": ""}
+# Label templates: {nu} becomes \nu or \nu_e, \nu_\mu, \nu_\tau for one flavour.
+_PARAMETERS = {
+    "mu_nu": r"$\mu_{{{nu}}}$",
+    "q_nu": r"$q_{{{nu}}}$",
+    "r2": r"$\langle r^2_{{{nu}}}\rangle$",
+    "a": r"$a_{{{nu}}}$",
+    "g_bl": r"$g_{{B-L}}$",
+    "g": r"$g$",
+}
+_NU = {"all": r"\nu", "e": r"\nu_e", "mu": r"\nu_\mu", "tau": r"\nu_\tau"}
+
+
+def pyplot(style: str = "ATLAS") -> Any:
+    """``matplotlib.pyplot`` with the Agg backend and the mplhep ``style`` applied globally.
+
+    Parameters
+    ----------
+    style : str
+        Name of an ``mplhep.style`` (config ``plots.style``: ATLAS, CMS, LHCb2, ALICE, ROOT).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplhep
+
+    plt.style.use(getattr(mplhep.style, style))
+    return plt
+
+
+def save_figure(fig: Any, outputs: Sequence[str | Path], dpi: int = 120) -> None:
+    """Write ``fig`` to every path (format from the suffix) and close it.
+
+    PDF and PNG are written without creation dates so that reruns are byte-stable.
+    """
+    import matplotlib.pyplot as plt
+
+    for out in outputs:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta: Mapping[str, Any] | None = None
+        if path.suffix == ".pdf":
+            meta = {"CreationDate": None, "Producer": None}
+        elif path.suffix == ".png":
+            meta = {"Software": None}
+        elif path.suffix == ".svg":
+            meta = {"Date": None}
+        fig.savefig(path, dpi=dpi, metadata=meta)
+    plt.close(fig)
+
+
+def unit_label(unit: str) -> str:
+    """Axis-label form of a unit (``"mu_B"`` -> ``$\\mu_B$``; dimensionless -> ``""``)."""
+    return _UNITS.get(unit, unit)
+
+
+def parameter_label(parameter: str, flavour: str = "all") -> str:
+    """Axis-label form of a model parameter for one flavour (``q_nu``, ``e`` -> ``$q_{\nu_e}$``).
+
+    Parameters without a neutrino index (couplings) get the flavour in parentheses.
+    """
+    nu = _NU.get(flavour, flavour)
+    template = _PARAMETERS.get(parameter)
+    if template is None:
+        return parameter if flavour == "all" else f"{parameter} (${nu}$)"
+    label = template.format(nu=nu)
+    if "{nu}" not in template and flavour != "all":
+        label += f" (${nu}$)"
+    return label
+
+
+def format_value(value: float | None, digits: int = 2) -> str:
+    """``1.3e-10`` -> ``1.3\\times10^{-10}`` in math text (``None`` -> ``"–"``)."""
+    if value is None:
+        return "–"
+    if value == 0:
+        return "$0$"
+    mant, _, exp = f"{value:.{digits - 1}e}".partition("e")
+    e = int(exp)
+    return f"${mant}$" if e == 0 else rf"${mant}\times10^{{{e}}}$"

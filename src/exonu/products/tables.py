@@ -1,0 +1,231 @@
+"""Summary table of limits and best fits across the configured fits and the scans.
+
+The numbers XMASS-I quotes in §4 (PLB 809 (2020) 135741) for each hypothesis: best fit,
+χ²/dof at the best fit and at zero coupling, and the 90 % CL limit (or interval), here with
+the XMASS-I value next to it where XMASS-I quoted one (:mod:`exonu.products.published`).
+
+Rows: every configured signal (``fits/<signal>.json``) and every hypothesis of every scan
+(``scans/<scan>.json``), except scans over a log-spaced mass grid, which are summarised by
+their exclusion curve (figure and HEPData table) instead. Written as CSV (full precision),
+Markdown and LaTeX.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from exonu.products.published import published_result
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "summary_csv",
+    "summary_latex",
+    "summary_markdown",
+    "summary_rows",
+]
+
+#: Columns of the summary table, in order.
+SUMMARY_COLUMNS = (
+    "source",
+    "hypothesis",
+    "model",
+    "parameter",
+    "unit",
+    "flavour",
+    "mediator_mass_mev",
+    "method",
+    "cl",
+    "best_fit",
+    "chi2_best",
+    "chi2_zero",
+    "ndof",
+    "lower_limit",
+    "upper_limit",
+    "valid",
+    "xmass_best_fit",
+    "xmass_upper_limit",
+)
+
+
+def _row(source: str, name: str, r: Mapping[str, Any]) -> dict[str, Any]:
+    pub = published_result(r["model"], r["flavour"], r.get("mediator_mass_mev")) or {}
+    return {
+        "source": source,
+        "hypothesis": name,
+        "model": r["model"],
+        "parameter": r["parameter"],
+        "unit": r["unit"],
+        "flavour": r["flavour"],
+        "mediator_mass_mev": r.get("mediator_mass_mev"),
+        "method": r.get("method"),
+        "cl": r.get("cl"),
+        "best_fit": r.get("best_fit"),
+        "chi2_best": r.get("chi2_best"),
+        "chi2_zero": r.get("chi2_zero"),
+        "ndof": r.get("ndof"),
+        "lower_limit": r.get("lower_limit"),
+        "upper_limit": r.get("upper_limit"),
+        "valid": r.get("valid", r.get("fit_valid")),
+        "xmass_best_fit": pub.get("best_fit"),
+        "xmass_upper_limit": pub.get("upper_limit"),
+    }
+
+
+def summary_rows(
+    fits: Mapping[str, Mapping[str, Any]],
+    scans: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """Rows of the summary table.
+
+    Parameters
+    ----------
+    fits : mapping
+        ``{signal name: limit result dict}`` of the configured signals.
+    scans : sequence of mapping
+        Merged scan documents (``{"scan", "config", "results"}``).
+    """
+    rows = [_row("fit", name, r) for name, r in fits.items()]
+    for doc in scans:
+        grid = doc.get("config", {}).get("masses_mev")
+        if isinstance(grid, Mapping):
+            continue  # a mass grid: see the exclusion curve
+        rows += [_row(f"scan {doc['scan']}", r["hypothesis"], r) for r in doc["results"]]
+    return rows
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def summary_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """CSV with full precision (``repr`` of floats), empty cells for missing values."""
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return repr(v)
+        text = str(v)
+        return f'"{text}"' if "," in text else text
+
+    lines = [",".join(SUMMARY_COLUMNS)]
+    lines += [",".join(cell(r[c]) for c in SUMMARY_COLUMNS) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _chi2(r: Mapping[str, Any], key: str) -> str:
+    v, ndof = r.get(key), r.get("ndof")
+    if v is None:
+        return ""
+    return f"{v:.1f}/{ndof}" if ndof is not None else f"{v:.1f}"
+
+
+def _limit_text(r: Mapping[str, Any], fmt: Any, less: str = "< ") -> str:
+    lo, hi = r.get("lower_limit"), r.get("upper_limit")
+    if lo is not None and hi is not None:
+        return f"[{fmt(lo)}, {fmt(hi)}]"
+    return f"{less}{fmt(hi)}" if hi is not None else ""
+
+
+def _mass(r: Mapping[str, Any]) -> str:
+    m = r.get("mediator_mass_mev")
+    return "" if m is None else _num(float(m), 3)
+
+
+def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None) -> str:
+    """Markdown table: one row per hypothesis, χ² as χ²/dof like XMASS-I §4."""
+    level = f"{100 * cl:g} % CL " if cl else ""
+    head = [
+        "hypothesis",
+        "parameter",
+        "flavour",
+        "M [MeV]",
+        "best fit",
+        "χ²/dof (best)",
+        "χ²/dof (0)",
+        f"{level}limit",
+        "XMASS-I limit",
+        "source",
+    ]
+    lines = [
+        "# Limits and best fits",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in rows:
+        unit = "" if r["unit"] in ("1", "") else f" {r['unit']}"
+        cells = [
+            r["hypothesis"] + ("" if r.get("valid", True) else " (fit not valid)"),
+            f"{r['parameter']}{unit}",
+            r["flavour"],
+            _mass(r),
+            _num(r.get("best_fit")),
+            _chi2(r, "chi2_best"),
+            _chi2(r, "chi2_zero"),
+            _limit_text(r, _num),
+            _num(r.get("xmass_upper_limit")),
+            r["source"],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _tex(value: Any) -> str:
+    if value is None:
+        return "--"
+    v = float(value)
+    if v == 0:
+        return "$0$"
+    mant, _, exp = f"{v:.2e}".partition("e")
+    e = int(exp)
+    return f"${mant}$" if e == 0 else f"${mant}\\times10^{{{e}}}$"
+
+
+def _tex_text(text: str) -> str:
+    return str(text).replace("_", "\\_")
+
+
+def summary_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
+    """LaTeX ``table`` with a ``tabular`` of the summary (numbers in math mode)."""
+    head = [
+        "hypothesis",
+        "best fit",
+        r"$\chi^2_\mathrm{best}$/dof",
+        r"$\chi^2_0$/dof",
+        "limit",
+        "XMASS-I",
+    ]
+    lines = [
+        r"\begin{table}[htb]",
+        r"\centering",
+        rf"\caption{{{caption}}}",
+        r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}",
+        r"\hline",
+        " & ".join(head) + r" \\",
+        r"\hline",
+    ]
+    for r in rows:
+        cells = [
+            _tex_text(r["hypothesis"]),
+            _tex(r.get("best_fit")),
+            _chi2(r, "chi2_best"),
+            _chi2(r, "chi2_zero"),
+            _limit_text(r, _tex, "$<$ "),
+            _tex(r.get("xmass_upper_limit")),
+        ]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\hline", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(lines)

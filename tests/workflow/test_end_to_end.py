@@ -40,7 +40,15 @@ def test_second_run_has_nothing_to_do(tiny_run):
 def test_dry_run_shows_dag(tmp_path):
     proc = run_snakemake(tmp_path, "--dry-run", "--cores", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for rule in ("simulate", "select", "merge", "workspace", "fit_signal", "scan_shard", "fit_figure"):
+    for rule in (
+        "simulate",
+        "select",
+        "merge",
+        "workspace",
+        "fit_signal",
+        "scan_shard",
+        "fit_figure",
+    ):
         assert rule in proc.stdout
 
 

@@ -9,8 +9,6 @@ import pytest
 import yaml
 from wfhelpers import REPO, run_snakemake
 
-from .test_reruns import dry_run_with
-
 pytestmark = pytest.mark.workflow
 
 LIMIT_KEYS = {
@@ -74,10 +72,3 @@ def test_results_do_not_depend_on_shard_count(tiny_run, tmp_path):
         )
         assert merged["config"]["n_shards"] == n_shards
         assert merged["results"] == reference
-
-
-def test_mass_grid_change_reruns_only_that_scan(tiny_run, tmp_path):
-    def edit(cfg):
-        cfg["scans"]["dark_photon_bl"]["masses_mev"] = {"log10_min": -3, "log10_max": 3, "n": 7}
-
-    assert dry_run_with(tiny_run, tmp_path, edit) == {"scan_shard", "scan_gather_dark_photon_bl"}

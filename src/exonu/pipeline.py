@@ -9,6 +9,7 @@ config key reruns nothing.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -16,8 +17,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 log = logging.getLogger("exonu")
 
@@ -42,12 +41,36 @@ def _write_text(text: str, path: str | os.PathLike[str]) -> None:
 
 
 def simulate(params: Mapping[str, Any], kind: str, sample: str, chunk: int, output: str) -> None:
-    """Generate one chunk of one sample (``params``: simulation + detector blocks)."""
+    """Generate one chunk of one sample.
+
+    ``params``: the ``simulation`` entries the sample depends on, the ``detector`` block
+    and, for data and solar neutrinos, the ``physics`` block (common.smk
+    ``simulation_params``).
+    """
+    import time
+
     from exonu.sim import simulate_chunk
 
-    meta = simulate_chunk(params["simulation"], params["detector"], kind, sample, chunk, output)
+    start = time.perf_counter()
+    meta = simulate_chunk(
+        params["simulation"],
+        params["detector"],
+        kind,
+        sample,
+        chunk,
+        output,
+        physics=params.get("physics"),
+    )
     log.info(
-        "simulated %s/%s chunk %d: %d events -> %s", kind, sample, chunk, meta.n_generated, output
+        "simulated %s/%s chunk %d/%d: %d generated in %.1f s -> %s (seed %d)",
+        kind,
+        sample,
+        chunk,
+        meta.n_chunks,
+        meta.n_generated,
+        time.perf_counter() - start,
+        output,
+        meta.seed,
     )
 
 
@@ -63,7 +86,10 @@ def warm_numba(output: str) -> None:
 
 
 def select(params: Mapping[str, Any], kind: str, event_file: str, output: str) -> None:
-    """Select one event file; writes ``output`` (ROOT histograms) and its JSON sidecar."""
+    """Select one event file; writes ``output`` (ROOT histograms) and its JSON sidecar.
+
+    ``params``: ``selection``, ``binning``, ``calibration``, ``detector`` blocks.
+    """
     from exonu.selection.run import select_file, write_result
 
     result = select_file(event_file, params, expected_kind=kind)
@@ -75,22 +101,44 @@ def select(params: Mapping[str, Any], kind: str, event_file: str, output: str) -
         result.n_invalid,
         result.cutflow[-1],
     )
+    if result.n_invalid:
+        reasons = {k: v for k, v in result.invalid_table().items() if v}
+        log.warning("%s: invalid events counted in the cut flow: %s", event_file, reasons)
 
 
-def merge(inputs: Sequence[str], output: str) -> None:
-    """Add the per-chunk selections of one sample."""
-    from exonu.selection.run import merge_results, read_result, write_result
+def merge(
+    inputs: Sequence[str],
+    output: str,
+    cutflow_md: str | None = None,
+    cutflow_json: str | None = None,
+) -> None:
+    """Add the per-chunk selections of one sample; optionally its cut-flow tables."""
+    from exonu.selection.run import (
+        cutflow_document,
+        cutflow_markdown,
+        merge_results,
+        read_result,
+        write_result,
+    )
 
-    write_result(merge_results([read_result(p) for p in inputs]), output)
+    result = merge_results([read_result(p) for p in inputs])
+    write_result(result, output)
+    if cutflow_md:
+        _write_text(
+            f"# Cut flow: {result.sample} ({result.kind})\n\n" + cutflow_markdown([result]),
+            cutflow_md,
+        )
+    if cutflow_json:
+        _write_json(cutflow_document(result), cutflow_json)
 
 
 def cutflow(inputs: Sequence[str], output_md: str, output_json: str) -> None:
     """Cut-flow tables (Markdown + JSON) of all samples."""
-    from exonu.selection.run import cutflow_markdown, read_result
+    from exonu.selection.run import cutflow_document, cutflow_markdown, read_result
 
     results = [read_result(p) for p in inputs]
     _write_text(cutflow_markdown(results), output_md)
-    _write_json({r.sample: r.cutflow_table() for r in results}, output_json)
+    _write_json({r.sample: cutflow_document(r) for r in results}, output_json)
 
 
 # --------------------------------------------------------------------------- physics
@@ -101,80 +149,141 @@ def signal_spectrum(params: Mapping[str, Any], output: str) -> None:
 
     ``params``: ``physics`` block, the ``signal`` entry and ``true_energy_kev`` binning.
     """
-    from exonu.physics import PhysicsSettings, signal_basis, standard_model_rate
+    from exonu.scans import hypothesis_spectrum
     from exonu.selection.run import edges_from_spec
-    from exonu.templates.build import bin_average
 
-    settings = PhysicsSettings.from_mapping(params["physics"])
-    spec = params["signal"]
     edges = edges_from_spec(params["true_energy_kev"], "binning.true_energy_kev")
-    kwargs = {"flavour": spec["flavour"]}
-    if spec.get("mediator_mass_mev") is not None:
-        kwargs["mediator_mass_mev"] = spec["mediator_mass_mev"]
-    if spec.get("treatment") is not None:
-        kwargs["treatment"] = spec["treatment"]
-
-    # bin averages of rates that vanish below the lowest binding energy: keep T > 0
-    def coefficients(t: np.ndarray) -> np.ndarray:
-        return signal_basis(spec["model"], np.maximum(t, 1e-3), settings, **kwargs).coefficients
-
-    def sm(t: np.ndarray) -> np.ndarray:
-        return standard_model_rate(np.maximum(t, 1e-3), settings)
-
-    basis = signal_basis(spec["model"], np.array([10.0]), settings, **kwargs)
-    from exonu.physics import MODELS
-
-    info = MODELS[spec["model"]]
-    _write_json(
-        {
-            "name": spec["name"],
-            "model": spec["model"],
-            "parameter": basis.parameter,
-            "unit": basis.unit,
-            "flavour": basis.flavour,
-            "mediator_mass_mev": basis.mediator_mass_mev,
-            "treatment": basis.treatment,
-            "atomic_model": settings.atomic_model,
-            "sign_matters": bool(info.sign_matters(basis.treatment)),
-            "powers": list(basis.powers),
-            "true_edges_kev": edges.tolist(),
-            "coefficients": bin_average(coefficients, edges).tolist(),
-            "standard_model": bin_average(sm, edges).tolist(),
-            "units": "events/(tonne*year*keV) per unit parameter**power",
-        },
-        output,
-    )
+    _write_json(hypothesis_spectrum(params["signal"], params["physics"], edges), output)
 
 
 # --------------------------------------------------------------------------- workspace
 
 
-def workspace(
+def dead_pmt_correction(
+    params: Mapping[str, Any], data_hist: str, background_hists: Sequence[str], output: str
+) -> None:
+    """Data-driven dead-PMT correction per energy region (XMASS §3.3).
+
+    ``params``: ``dead_pmt_correction`` (the ``backgrounds.dead_pmt_correction`` block).
+    """
+    from exonu.selection.run import read_result
+    from exonu.templates.dead_pmt import TRUTH_KEY, closure, estimate_dead_pmt_correction
+
+    data = read_result(data_hist)
+    corr = estimate_dead_pmt_correction(
+        data,
+        [read_result(p) for p in background_hists],
+        float(params["dead_pmt_correction"]["near_distance_cm"]),
+    )
+    for name, c, st, mk in zip(
+        corr.region_names, corr.factor, corr.stat, corr.masking, strict=True
+    ):
+        log.info("%s: correction %.3f +- %.3f (stat) +- %.3f (masking)", name, c, st, mk)
+    doc = corr.to_dict()
+    if TRUTH_KEY in data.extra:  # simulated data that records the injected difference
+        doc["closure"] = closure(corr, data.extra[TRUTH_KEY])
+        log.info("closure vs injected factors: pulls %s", doc["closure"]["pulls"])
+        if not doc["closure"]["closes"]:
+            log.warning("dead-PMT correction does not recover the injected factors (|pull| > 3)")
+    _write_json(doc, output)
+
+
+def background_model(
     params: Mapping[str, Any],
     data_hist: str,
     background_hists: Sequence[str],
-    signal_hist: str,
+    variation_hists: Sequence[str],
+    correction: str | None,
+    output: str,
+) -> None:
+    """Background templates with constraints, dead-PMT correction and systematic shifts.
+
+    ``params``: ``backgrounds`` block and ``systematic_regions_kev``.
+    """
+    from exonu.selection.run import read_result
+    from exonu.templates.build import build_background_model
+
+    apply = bool(params["backgrounds"]["dead_pmt_correction"]["apply"])
+    doc = build_background_model(
+        read_result(data_hist),
+        [read_result(p) for p in background_hists],
+        [read_result(p) for p in variation_hists],
+        params["backgrounds"]["relative_uncertainty"],
+        params["systematic_regions_kev"],
+        json.loads(Path(correction).read_text()) if (correction and apply) else None,
+    )
+    log.info(
+        "background model: %d components, systematics %s",
+        len(doc["components"]),
+        [s["name"] for s in doc["systematics"]],
+    )
+    _write_json(doc, output)
+
+
+def response(signal_hist: str, variation_hists: Sequence[str], output: str) -> None:
+    """Signal response S(T, E_rec) with its shifted versions (XMASS eq. 3)."""
+    from exonu.selection.run import read_result
+    from exonu.templates.build import response_from_signal_mc, write_response
+
+    resp = response_from_signal_mc(
+        read_result(signal_hist), [read_result(p) for p in variation_hists]
+    )
+    write_response(resp, output)
+    log.info("response: systematics %s", [s.name for s in resp.systematics])
+
+
+def template_closure(
+    params: Mapping[str, Any],
+    chunk_hists: Mapping[str, Sequence[str]],
+    output_md: str,
+    output_json: str,
+) -> None:
+    """Half-split closure of every background template (even vs odd chunks).
+
+    ``params``: ``closure`` block (``min_count``, ``alpha``).
+    """
+    from exonu.selection.run import read_result
+    from exonu.templates.closure import closure_markdown, half_split_closure
+
+    cfg = params["closure"]
+    rows = [
+        half_split_closure([read_result(p) for p in paths], int(cfg["min_count"]))
+        for _name, paths in sorted(chunk_hists.items())
+    ]
+    alpha = float(cfg["alpha"])
+    failed = [r["sample"] for r in rows if r["p_value"] < alpha]
+    head = (
+        "# Half-split closure of the background templates\n\n"
+        "Template from the even chunks vs the counts of the odd chunks (binomial chi2, "
+        f"bins merged to >= {int(cfg['min_count'])} events); closes if p >= {alpha:g}.\n\n"
+    )
+    _write_text(head + closure_markdown(rows, alpha), output_md)
+    _write_json({"alpha": alpha, "components": rows, "failed": failed}, output_json)
+    if failed:
+        log.warning("template closure fails (p < %g) for %s", alpha, failed)
+
+
+def workspace(
+    params: Mapping[str, Any],
+    data_hist: str,
+    background_model_json: str,
+    response_root: str,
     spectra: Sequence[str],
     output: str,
 ) -> None:
-    """Assemble the workspace JSON from merged histograms and signal spectra.
+    """Assemble the workspace JSON from the background model, response and signal spectra.
 
-    ``params``: ``analysis``, ``backgrounds`` block, ``signals`` list, ``detector``
-    (active mass) and ``selection.r_pe_max_cm`` (fiducial mass).
+    ``params``: ``analysis``, ``signals`` list, ``detector`` (active mass),
+    ``r_pe_max_cm`` (fiducial mass) and ``systematic_regions_kev``.
     """
     from exonu.detector.geometry import fiducial_mass_kg
     from exonu.selection.run import read_result
     from exonu.stats.workspace import Workspace, dump_workspace
-    from exonu.templates.build import (
-        assemble_workspace,
-        background_template,
-        response_from_signal_mc,
-        signal_workspace_entry,
-    )
+    from exonu.templates.build import assemble_workspace, read_response, signal_workspace_entry
 
     data = read_result(data_hist)
-    bkgs = [background_template(read_result(p), data.livetime_s) for p in background_hists]
-    response = response_from_signal_mc(read_result(signal_hist))
+    model = json.loads(Path(background_model_json).read_text())
+    resp = read_response(response_root)
     active_mass = fiducial_mass_kg(float(params["detector"]["radius_cm"]))
     by_name = {s["name"]: s for s in params["signals"]}
     entries = []
@@ -182,14 +291,19 @@ def workspace(
         spectrum = json.loads(Path(path).read_text())
         entries.append(
             signal_workspace_entry(
-                by_name[spectrum["name"]], spectrum, response, active_mass, data.livetime_s
+                by_name[spectrum["name"]],
+                spectrum,
+                resp,
+                active_mass,
+                data.livetime_s,
+                params["systematic_regions_kev"],
             )
         )
     doc = assemble_workspace(
         params["analysis"],
         data,
-        bkgs,
-        params["backgrounds"]["relative_uncertainty"],
+        model,
+        None,
         entries,
         fiducial_mass_kg(float(params["r_pe_max_cm"])),
     )
@@ -228,10 +342,74 @@ def setup_script_logging(smk: Any) -> None:
         log.addHandler(h)
     log.setLevel(logging.INFO)
     log.info("rule %s, wildcards %s", smk.rule, dict(smk.wildcards))
+    _inject_fault(smk)
+
+    # import now: modules cannot be imported safely from an atexit hook (threading shutdown)
+    import exonu.io.root
+    import exonu.products.provenance  # noqa: F401
+
+    failed = []
 
     def excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
         # one clear line in the rule's log; the traceback stays on stderr
+        failed.append(kind)
         log.error("%s: %s", kind.__name__, value)
         sys.__excepthook__(kind, value, tb)
 
     sys.excepthook = excepthook
+
+    def write_provenance() -> None:
+        if not failed:
+            _write_provenance(smk)
+
+    atexit.register(write_provenance)
+
+
+#: Fault injection for the fault-tolerance tests: ``EXONU_FAIL_ONCE=<rule>:<marker dir>``
+#: makes the first attempt of every job of ``<rule>`` fail (a transient failure that
+#: ``snakemake --retries 1`` must recover from). Unset in normal use.
+FAIL_ONCE_ENV = "EXONU_FAIL_ONCE"
+
+
+class InjectedFault(RuntimeError):
+    """A deliberate, transient failure (see :data:`FAIL_ONCE_ENV`)."""
+
+
+def _inject_fault(smk: Any) -> None:
+    spec = os.environ.get(FAIL_ONCE_ENV)
+    if not spec or ":" not in spec:
+        return
+    rule, marker_dir = spec.split(":", 1)
+    if rule != smk.rule:
+        return
+    tag = "_".join(f"{k}-{v}" for k, v in sorted(dict(smk.wildcards).items())) or "job"
+    marker = Path(marker_dir) / f"{rule}__{tag}"
+    if marker.exists():
+        return
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    raise InjectedFault(f"injected transient failure of rule {rule} ({tag}); retry succeeds")
+
+
+def _write_provenance(smk: Any) -> None:
+    """``<output>.prov.json`` for every output of a successful job."""
+    from exonu.io.root import EventFileError, read_meta
+    from exonu.products.provenance import build_record, write_sidecar
+
+    inputs = [str(p) for p in smk.input]
+    params = {k: v for k, v in dict(smk.params).items()}
+    for out in smk.output:
+        path = Path(out)
+        if not path.is_file():
+            continue
+        seeds = []
+        if path.suffix == ".root":
+            try:
+                seeds.append(read_meta(path).seed)
+            except EventFileError:
+                pass  # a histogram file, not an event file
+        record = build_record(
+            path, rule=smk.rule, wildcards=dict(smk.wildcards), params=params, inputs=inputs,
+            seeds=seeds,
+        )
+        write_sidecar(path, record)

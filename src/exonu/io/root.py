@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,15 @@ DTYPES = {"f": np.float32, "b": np.bool_}
 
 KINDS = ("data", "background", "signal", "variation")
 MC_KINDS = ("background", "signal", "variation")
+
+#: Keys of ``extra`` that every file of kind ``variation`` carries: a systematic
+#: variation of a nominal Monte-Carlo sample (XMASS-I §3.3: optical parameters,
+#: scintillation-decay time, reconstruction, energy scale).
+VARIATION_KEYS: dict[str, str] = {
+    "variation": "name of the systematic source, e.g. 'optical' or 'decay_time'",
+    "nominal": "sample it varies: a background component or the signal Monte Carlo",
+    "shift_sigma": "signed size of the variation in standard deviations, e.g. 1 or -1",
+}
 
 
 class EventFileError(ValueError):
@@ -124,7 +134,39 @@ class EventFileMeta:
         for key in ("livetime_s", "activity_bq"):
             if not isinstance(doc[key], int | float) or doc[key] < 0:
                 raise EventFileError(f"{source}: '{META_NAME}' {key} must be a number >= 0")
-        return cls(**doc)
+        meta = cls(**doc)
+        meta.check(source)
+        return meta
+
+    def check(self, source: str = "<meta>") -> None:
+        """Checks beyond types: a variation file says what it varies (:data:`VARIATION_KEYS`)."""
+        if self.kind != "variation":
+            return
+        missing = [k for k in VARIATION_KEYS if k not in self.extra]
+        if missing:
+            want = "; ".join(f"{k}: {VARIATION_KEYS[k]}" for k in missing)
+            raise EventFileError(
+                f"{source}: '{META_NAME}' of a variation file lacks extra.{missing[0]} ({want})"
+            )
+        for key in ("variation", "nominal"):
+            if not isinstance(self.extra[key], str) or not self.extra[key]:
+                raise EventFileError(
+                    f"{source}: '{META_NAME}' extra.{key} must be a non-empty string"
+                )
+        shift = self.extra["shift_sigma"]
+        if isinstance(shift, bool) or not isinstance(shift, int | float) or shift == 0:
+            raise EventFileError(
+                f"{source}: '{META_NAME}' extra.shift_sigma must be a non-zero number, "
+                f"got {shift!r}"
+            )
+
+    @property
+    def variation(self) -> tuple[str, str, float] | None:
+        """``(source, nominal sample, shift in sigma)`` of a variation file, else None."""
+        if self.kind != "variation":
+            return None
+        e = self.extra
+        return str(e["variation"]), str(e["nominal"]), float(e["shift_sigma"])
 
 
 def expected_branches(kind: str) -> dict[str, tuple[str, str]]:
@@ -154,6 +196,7 @@ def write_events(
     compression : uproot compression; default ZSTD(1) (fast to write and read).
     """
     path = Path(path)
+    meta.check(str(path))
     needed = expected_branches(meta.kind)
     missing = [b for b in needed if b not in arrays]
     if missing:
@@ -234,33 +277,51 @@ def inspect_file(
 
     Checks: the file is ROOT, has valid metadata of the expected kind, a tree
     ``events`` with every required branch (through ``branch_map``) of the right
-    type. Raises :class:`EventFileError` naming the file and the offending item.
+    type, and no more entries than the metadata says were generated. Raises
+    :class:`EventFileError` naming the file and the offending item.
     """
     path = Path(path)
-    bmap = dict(branch_map or {})
     with _open(path) as fin:
-        meta = _meta_of(fin, path)
-        if expected_kind is not None:
-            kinds = (expected_kind,) if isinstance(expected_kind, str) else tuple(expected_kind)
-            if meta.kind not in kinds:
-                raise EventFileError(
-                    f"{path}: file is kind {meta.kind!r} (sample {meta.sample!r}), "
-                    f"expected {' or '.join(repr(k) for k in kinds)}"
-                )
-        if TREE_NAME not in fin or fin.classname_of(TREE_NAME) != "TTree":
-            raise EventFileError(f"{path}: no TTree '{TREE_NAME}'")
-        tree = fin[TREE_NAME]
-        types = {name: tree[name].typename for name in tree.keys()}
-        for canon, (kind, _doc) in expected_branches(meta.kind).items():
-            name = bmap.get(canon, canon)
-            label = f"branch '{name}'" + (f" (for '{canon}')" if name != canon else "")
-            if name not in types:
-                raise EventFileError(f"{path}: {label} missing in tree '{TREE_NAME}'")
-            if not _type_ok(types[name], kind):
-                want = "a floating-point number" if kind == "f" else "a boolean or integer flag"
-                raise EventFileError(f"{path}: {label} has type {types[name]}, expected {want}")
-        comp = type(fin.file.compression).__name__ if fin.file.compression else "none"
-        return EventFileInfo(str(path), meta, int(tree.num_entries), types, comp)
+        return _inspect(fin, path, dict(branch_map or {}), expected_kind)
+
+
+def _inspect(
+    fin: uproot.ReadOnlyDirectory,
+    path: Path,
+    bmap: Mapping[str, str],
+    expected_kind: str | tuple[str, ...] | None,
+) -> EventFileInfo:
+    meta = _meta_of(fin, path)
+    if expected_kind is not None:
+        kinds = (expected_kind,) if isinstance(expected_kind, str) else tuple(expected_kind)
+        if meta.kind not in kinds:
+            raise EventFileError(
+                f"{path}: file is kind {meta.kind!r} (sample {meta.sample!r}), "
+                f"expected {' or '.join(repr(k) for k in kinds)}"
+            )
+    if TREE_NAME not in fin:
+        raise EventFileError(f"{path}: no TTree '{TREE_NAME}'")
+    if fin.classname_of(TREE_NAME) != "TTree":
+        raise EventFileError(
+            f"{path}: '{TREE_NAME}' is a {fin.classname_of(TREE_NAME)}, expected a TTree"
+        )
+    tree = fin[TREE_NAME]
+    types = {name: tree[name].typename for name in tree.keys()}
+    for canon, (kind, _doc) in expected_branches(meta.kind).items():
+        name = bmap.get(canon, canon)
+        label = f"branch '{name}'" + (f" (for '{canon}')" if name != canon else "")
+        if name not in types:
+            raise EventFileError(f"{path}: {label} missing in tree '{TREE_NAME}'")
+        if not _type_ok(types[name], kind):
+            want = "a floating-point number" if kind == "f" else "a boolean or integer flag"
+            raise EventFileError(f"{path}: {label} has type {types[name]}, expected {want}")
+    if tree.num_entries > meta.n_generated:
+        raise EventFileError(
+            f"{path}: tree '{TREE_NAME}' has {tree.num_entries} entries, more than "
+            f"'{META_NAME}' n_generated = {meta.n_generated}"
+        )
+    comp = type(fin.file.compression).__name__ if fin.file.compression else "none"
+    return EventFileInfo(str(path), meta, int(tree.num_entries), types, comp)
 
 
 def _type_ok(typename: str, kind: str) -> bool:
@@ -281,23 +342,60 @@ def iterate_events(
 ) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
     """Yield ``(entry_start, entry_stop, arrays)`` blocks of canonical branches.
 
-    Only the requested branches are read (through ``branch_map``). The file must
-    have been validated with :func:`inspect_file`.
+    Only the requested branches are read (through ``branch_map``), with
+    ``uproot.iterate`` in blocks of ``step_size`` entries (~1M is best,
+    ``../shared/notes/event-loop-performance.md``). The file must have been
+    validated with :func:`inspect_file`; :func:`open_events` does both at once.
+    """
+    path = Path(path)
+    with _open(path) as fin:
+        yield from _blocks(fin[TREE_NAME], branches, dict(branch_map or {}), step_size)
+
+
+def _blocks(
+    tree: Any, branches: list[str], bmap: Mapping[str, str], step_size: int
+) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+    file_names = [bmap.get(b, b) for b in branches]
+    rename = dict(zip(file_names, branches, strict=True))
+    for block, report in tree.iterate(
+        file_names, step_size=int(step_size), library="np", report=True
+    ):
+        yield (
+            int(report.tree_entry_start),
+            int(report.tree_entry_stop),
+            {rename[k]: v for k, v in block.items()},
+        )
+
+
+@contextmanager
+def open_events(
+    path: str | os.PathLike[str],
+    *,
+    branch_map: Mapping[str, str] | None = None,
+    expected_kind: str | tuple[str, ...] | None = None,
+) -> Iterator[tuple[EventFileInfo, Callable[..., Iterator[tuple[int, int, dict]]]]]:
+    """Validate an event file and read it, opening it once.
+
+    Yields ``(info, blocks)``: the :class:`EventFileInfo` of :func:`inspect_file`
+    (raises :class:`EventFileError` like it) and ``blocks(branches, step_size)``,
+    which iterates like :func:`iterate_events`::
+
+        with open_events(path, expected_kind="data") as (info, blocks):
+            for start, stop, arrays in blocks(["npe", "r_pe_cm"], 1_000_000):
+                ...
     """
     path = Path(path)
     bmap = dict(branch_map or {})
-    file_names = [bmap.get(b, b) for b in branches]
-    rename = dict(zip(file_names, branches, strict=True))
     with _open(path) as fin:
+        info = _inspect(fin, path, bmap, expected_kind)
         tree = fin[TREE_NAME]
-        for block, report in tree.iterate(
-            file_names, step_size=int(step_size), library="np", report=True
-        ):
-            yield (
-                int(report.tree_entry_start),
-                int(report.tree_entry_stop),
-                {rename[k]: v for k, v in block.items()},
-            )
+
+        def blocks(
+            branches: list[str], step_size: int = 1_000_000
+        ) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+            return _blocks(tree, branches, bmap, step_size)
+
+        yield info, blocks
 
 
 def read_events(

@@ -97,7 +97,7 @@ def background_figure(
     corr = model.get("dead_pmt_correction")
     if corr:
         _dead_pmt_inset(rax, corr)
-    fig.subplots_adjust(left=0.13, right=0.97, top=0.97, bottom=0.1)
+    fig.subplots_adjust(left=0.16, right=0.97, top=0.97, bottom=0.1)
     for out in outputs:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=120)

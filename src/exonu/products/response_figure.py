@@ -60,33 +60,39 @@ def efficiency_figure(
     plt.style.use(getattr(mplhep.style, plots.get("style", "ATLAS")))
     unique = sorted({(float(a), float(b)) for a, b in windows})
     curves = efficiency_curves(response_path, unique)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    narrow = min(w[1] for w in unique)
+    # a zoom on the low-energy window (e.g. 2-15 keV of the millicharge fit), as in XMASS Fig. 3
+    zoom = narrow <= 50.0 and len(unique) > 1
+    fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(12 if zoom else 8, 5), squeeze=False)
+    t_max = float(curves[0]["true_edges_kev"][-1])
+    ranges = [(0.0, min(t_max, 1.25 * max(w[1] for w in unique)))]
+    if zoom:
+        ranges.append((0.0, min(t_max, 2.0 * narrow)))
     colors = ["tab:blue", "tab:orange", "tab:purple", "tab:brown"]
-    for k, c in enumerate(curves):
-        t = c["true_edges_kev"]
-        eff, st, sy = c["efficiency"], c["stat"], c["syst"]
-        col = colors[k % len(colors)]
-        ax.stairs(
-            np.clip(eff + sy, 0, None),
-            t,
-            baseline=np.clip(eff - sy, 0, None),
-            fill=True,
-            color="tab:green",
-            alpha=0.35,
-            label="systematic uncertainty" if k == 0 else None,
-        )
-        lo, hi = c["window_kev"]
-        ax.stairs(eff, t, color=col, lw=1.5, label=f"E_rec in {lo:g}-{hi:g} keV")
-        centres = 0.5 * (t[1:] + t[:-1])
-        ax.errorbar(centres, eff, yerr=st, fmt="none", color=col, lw=0.6)
-    top = max(w[1] for w in unique)
-    ax.set_xlim(0.0, min(float(curves[0]["true_edges_kev"][-1]), 1.25 * top))
-    ax.set_ylim(
-        0.0, 1.05 * max(0.05, max(float(np.max(c["efficiency"] + c["syst"])) for c in curves))
-    )
-    ax.set_xlabel("deposited energy T [keV]")
-    ax.set_ylabel("signal efficiency")
-    ax.legend(fontsize=9, loc="upper right")
+    for ax, (x_lo, x_hi) in zip(axes[0], ranges, strict=True):
+        for k, c in enumerate(curves):
+            t = c["true_edges_kev"]
+            eff, st, sy = c["efficiency"], c["stat"], c["syst"]
+            col = colors[k % len(colors)]
+            ax.stairs(
+                np.clip(eff + sy, 0, None),
+                t,
+                baseline=np.clip(eff - sy, 0, None),
+                fill=True,
+                color="tab:green",
+                alpha=0.35,
+                label="systematic uncertainty" if k == 0 else None,
+            )
+            lo, hi = c["window_kev"]
+            ax.stairs(eff, t, color=col, lw=1.5, label=f"E_rec in {lo:g}-{hi:g} keV")
+            centres = 0.5 * (t[1:] + t[:-1])
+            ax.errorbar(centres, eff, yerr=st, fmt="none", color=col, lw=0.6)
+        ax.set_xlim(x_lo, x_hi)
+        top = max(float(np.max(c["efficiency"] + c["syst"])) for c in curves)
+        ax.set_ylim(0.0, 1.05 * max(0.05, top))
+        ax.set_xlabel("deposited energy T [keV]")
+        ax.set_ylabel("signal efficiency")
+        ax.legend(fontsize=9, loc="upper right" if ax is axes[0][0] else "upper left")
     fig.tight_layout()
     for out in outputs:
         Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,13 @@ def simulation_params(wildcards):
     return params
 
 
+def plot_subtree():
+    """Params of figure rules: drawing style and formats only (exonu.products.plan)."""
+    from exonu.products.plan import plot_params
+
+    return plot_params(config)
+
+
 def selection_params():
     """What the selection of an event file depends on: cuts, histogram binning, calibration,
     PMT geometry (a change reruns selection and everything after it, nothing before)."""

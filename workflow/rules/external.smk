@@ -133,7 +133,7 @@ rule external_table_figure:
         mem_mb=1000,
         runtime=5,
     params:
-        cfg={"plots": subtree("plots")},
+        cfg=plot_subtree(),
     script:
         "../../scripts/external_table_figure.py"
 
@@ -182,7 +182,7 @@ rule external_comparison_figure:
         mem_mb=1000,
         runtime=5,
     params:
-        cfg={"plots": subtree("plots")},
+        cfg=plot_subtree(),
     script:
         "../../scripts/external_table_figure.py"
 
@@ -202,6 +202,6 @@ rule external_overview_figure:
         mem_mb=1000,
         runtime=5,
     params:
-        cfg={"plots": subtree("plots")},
+        cfg=plot_subtree(),
     script:
         "../../scripts/external_overview.py"

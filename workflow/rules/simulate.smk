@@ -1,16 +1,45 @@
-"""Synthetic detector Monte Carlo: one job per (sample, chunk)."""
+"""Synthetic detector Monte Carlo: one job per (sample, chunk).
+
+Samples (exonu.sim.samples): data, one per background component, the flat signal MC and
+the systematic-variation samples <nominal>__<source>_up|down (kind "variation"), which are
+declared here in KIND_OF for the selection rules.
+"""
+
+from exonu.sim.samples import variation_samples as _variation_samples
+
+if EVENTS_MODE:
+    KIND_OF.update({v.name: "variation" for v in _variation_samples(config["simulation"])})
+
+
+rule warm_simulation:
+    """Compile the simulation kernel once before the simulation jobs fan out (cache races)."""
+    output:
+        f"{RESULTS}/.numba_warm_sim",
+    log:
+        f"{RESULTS}/logs/warm_simulation.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/simulate.py"
 
 
 rule simulate:
-    """Generate one chunk of data, background MC or signal MC as a ROOT event file."""
+    """Generate one chunk of data, background MC, signal MC or a variation as a ROOT event file."""
+    input:
+        warm=rules.warm_simulation.output[0],
     output:
         f"{RESULTS}/events/{{kind}}/{{sample}}/chunk_{{chunk}}.root",
     params:
         cfg=simulation_params,
     log:
         f"{RESULTS}/logs/simulate/{{kind}}_{{sample}}_{{chunk}}.log",
+    wildcard_constraints:
+        kind="data|background|signal|variation",
     resources:
-        mem_mb=2000,
+        mem_mb=3000,
         runtime=30,
     conda:
         CONDA_ENV

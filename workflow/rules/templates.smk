@@ -146,7 +146,7 @@ rule background_figure:
         mem_mb=1000,
         runtime=10,
     params:
-        cfg={"plots": subtree("plots")},
+        cfg=plot_subtree(),
     script:
         "../../scripts/background_figure.py"
 
@@ -172,7 +172,7 @@ rule efficiency_figure:
         runtime=10,
     params:
         cfg={
-            "plots": subtree("plots"),
+            **plot_subtree(),
             "windows": [s["fit_window_kev"] for s in subtree("signals")],
         },
     script:

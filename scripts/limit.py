@@ -1,6 +1,12 @@
-"""Rule `limit`: fit and upper limit of one signal."""
+"""Rule `fit_signal`: fit and upper limit of one signal (with its expected limit)."""
 
 from exonu.pipeline import limit, setup_script_logging
 
 setup_script_logging(snakemake)
-limit(snakemake.params.cfg, snakemake.input[0], snakemake.wildcards.signal, snakemake.output[0])
+limit(
+    snakemake.params.cfg,
+    snakemake.input.workspace,
+    snakemake.wildcards.signal,
+    snakemake.output[0],
+    list(snakemake.input.expected),
+)

@@ -313,8 +313,19 @@ def workspace(
 # --------------------------------------------------------------------------- fit
 
 
-def limit(params: Mapping[str, Any], workspace_path: str, signal: str, output: str) -> None:
-    """Fit and 90 % CL limit of one signal hypothesis (``params``: ``fit`` block)."""
+def limit(
+    params: Mapping[str, Any],
+    workspace_path: str,
+    signal: str,
+    output: str,
+    expected_paths: Sequence[str] = (),
+) -> None:
+    """Fit and 90 % CL limit of one signal (``params``: ``fit`` block).
+
+    With ``expected_paths`` (shards of background-only toy limits), the result also
+    carries the expected limit: median and ±1σ/±2σ quantiles.
+    """
+    from exonu.stats.expected import ExpectedLimits, combine_expected
     from exonu.stats.limits import upper_limit
     from exonu.stats.workspace import load_workspace
 
@@ -322,9 +333,62 @@ def limit(params: Mapping[str, Any], workspace_path: str, signal: str, output: s
     fit = params["fit"]
     result = upper_limit(
         ws, signal, method=fit["method"], cl=float(fit["cl"]), likelihood=fit["likelihood"]
+    ).to_dict()
+    if expected_paths:
+        parts = [ExpectedLimits.from_dict(json.loads(Path(p).read_text())) for p in expected_paths]
+        exp = combine_expected(parts)
+        record_seed(exp.seed)
+        result["expected"] = {
+            "median": exp.median,
+            "minus1": exp.minus1,
+            "plus1": exp.plus1,
+            "minus2": exp.minus2,
+            "plus2": exp.plus2,
+            "n_toys": exp.n_toys,
+            "n_failed": exp.n_failed,
+            "seed": exp.seed,
+        }
+        log.info(
+            "%s: expected %.3g (+1σ %.3g, -1σ %.3g)", signal, exp.median, exp.plus1, exp.minus1
+        )
+    _write_json(result, output)
+    log.info("%s: 90%% CL upper limit %s", signal, result["upper_limit"])
+
+
+def expected_shard(
+    params: Mapping[str, Any], workspace_path: str, signal: str, shard: int, output: str
+) -> None:
+    """Background-only toy limits of one shard of toys (seed derived from names)."""
+    from exonu.stats.expected import expected_limits
+    from exonu.stats.toys import seed_from_name
+    from exonu.stats.workspace import load_workspace
+
+    fit = params["fit"]
+    seed = seed_from_name(params["analysis"], signal, "expected", str(params["seed"]))
+    record_seed(seed)
+    exp = expected_limits(
+        load_workspace(workspace_path),
+        signal,
+        int(fit["expected_toys"]),
+        seed,
+        method=fit["method"],
+        cl=float(fit["cl"]),
+        likelihood=fit["likelihood"],
+        shard=(shard, int(fit["expected_shards"])),
     )
-    _write_json(result.to_dict(), output)
-    log.info("%s: 90%% CL upper limit %s", signal, result.upper_limit)
+    _write_json(exp.to_dict(), output)
+    log.info(
+        "%s: %d toy limits (shard %d), %d failed", signal, len(exp.limits), shard, exp.n_failed
+    )
+
+
+#: Seeds used by the current job, recorded in the provenance sidecars of its outputs.
+_SEEDS: list[int] = []
+
+
+def record_seed(seed: int) -> None:
+    """Record a random seed used by this job (goes into every ``.prov.json`` it writes)."""
+    _SEEDS.append(int(seed))
 
 
 # --------------------------------------------------------------------------- scripts
@@ -402,14 +466,18 @@ def _write_provenance(smk: Any) -> None:
         path = Path(out)
         if not path.is_file():
             continue
-        seeds = []
+        seeds = list(_SEEDS)
         if path.suffix == ".root":
             try:
                 seeds.append(read_meta(path).seed)
             except EventFileError:
                 pass  # a histogram file, not an event file
         record = build_record(
-            path, rule=smk.rule, wildcards=dict(smk.wildcards), params=params, inputs=inputs,
+            path,
+            rule=smk.rule,
+            wildcards=dict(smk.wildcards),
+            params=params,
+            inputs=inputs,
             seeds=seeds,
         )
         write_sidecar(path, record)

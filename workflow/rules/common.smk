@@ -8,6 +8,11 @@ CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])] if EVENTS
 BACKGROUNDS = sorted(config["simulation"]["backgrounds"]) if EVENTS_MODE else []
 SIGNALS = [s["name"] for s in config["signals"]]
 SCANS = sorted(config["scans"])
+EXPECTED_SHARDS = (
+    [f"{i:03d}" for i in range(config["fit"]["expected_shards"])]
+    if config["fit"]["expected_toys"] > 0
+    else []
+)
 # the detector response that signal hypotheses are folded with (XMASS eq. 3)
 RESPONSE_FILE = (
     f"{RESULTS}/templates/response.root" if EVENTS_MODE else f"{RESULTS}/response.json"

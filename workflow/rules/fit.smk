@@ -1,10 +1,37 @@
 """Statistics: fits of the configured signals, and sharded limit scans."""
 
 
-rule fit_signal:
-    """Fit with pull terms (XMASS eqs. 4-7) and the 90 % CL limit of one configured signal."""
+rule expected_shard:
+    """Limits of one shard of background-only toys (expected limits), seeds from names."""
     input:
         f"{RESULTS}/workspace.json",
+    output:
+        f"{RESULTS}/expected/{{signal}}/shard_{{shard}}.json",
+    params:
+        cfg={
+            "fit": subtree("fit"),
+            "analysis": config["analysis"],
+            "seed": config["fit"]["toy_seed"],
+        },
+    log:
+        f"{RESULTS}/logs/expected/{{signal}}_{{shard}}.log",
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/expected_shard.py"
+
+
+rule fit_signal:
+    """Fit with pull terms (XMASS eqs. 4-7) and the 90 % CL limit of one configured signal,
+    with the expected limit from the toy shards when fit.expected_toys > 0."""
+    input:
+        workspace=f"{RESULTS}/workspace.json",
+        expected=lambda w: expand(
+            f"{RESULTS}/expected/{w.signal}/shard_{{shard}}.json", shard=EXPECTED_SHARDS
+        ),
     output:
         f"{RESULTS}/fits/{{signal}}.json",
     params:

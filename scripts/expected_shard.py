@@ -1,0 +1,12 @@
+"""Rule `expected_shard`: background-only toy limits of one shard."""
+
+from exonu.pipeline import expected_shard, setup_script_logging
+
+setup_script_logging(snakemake)
+expected_shard(
+    snakemake.params.cfg,
+    snakemake.input[0],
+    snakemake.wildcards.signal,
+    int(snakemake.wildcards.shard),
+    snakemake.output[0],
+)

@@ -53,8 +53,9 @@ __all__ = ["UnbinnedModel", "UnbinnedProfile", "unbinned_limit", "unbinned_model
 
 FloatArray = npt.NDArray[np.float64]
 _EPS = 1e-12  # events/keV; continuation point of the log
-_BAYES_DCHI2_MAX = 40.0  # as exonu.stats.limits
-_BAYES_GRID = 41
+# posterior support and grid of the Bayesian integral: the same as the binned limits
+from exonu.stats.limits import _BAYES_DCHI2_MAX, _BAYES_GRID  # noqa: E402
+
 _P_MAX_FREE = 100.0
 
 

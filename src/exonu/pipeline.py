@@ -333,24 +333,16 @@ def limit(
     fit = params["fit"]
     result = upper_limit(
         ws, signal, method=fit["method"], cl=float(fit["cl"]), likelihood=fit["likelihood"]
-    ).to_dict()
+    )
     if expected_paths:
         parts = [ExpectedLimits.from_dict(json.loads(Path(p).read_text())) for p in expected_paths]
         exp = combine_expected(parts)
         record_seed(exp.seed)
-        result["expected"] = {
-            "median": exp.median,
-            "minus1": exp.minus1,
-            "plus1": exp.plus1,
-            "minus2": exp.minus2,
-            "plus2": exp.plus2,
-            "n_toys": exp.n_toys,
-            "n_failed": exp.n_failed,
-            "seed": exp.seed,
-        }
+        result = result.with_expected(exp.summary())
         log.info(
             "%s: expected %.3g (+1σ %.3g, -1σ %.3g)", signal, exp.median, exp.plus1, exp.minus1
         )
+    result = result.to_dict()
     _write_json(result, output)
     log.info("%s: 90%% CL upper limit %s", signal, result["upper_limit"])
 

@@ -46,7 +46,8 @@ def subtree(*keys):
 
 def simulation_params(wildcards):
     """Only what the simulated sample depends on (partial reruns): the detector, the seed,
-    the chunking, and the config entries of the sample itself (data: every component)."""
+    the chunking, and the config entries of the sample itself (data: every component).
+    """
     from exonu.sim.samples import find_variation
 
     full = subtree("simulation")

@@ -8,7 +8,9 @@ declared here in KIND_OF for the selection rules.
 from exonu.sim.samples import variation_samples as _variation_samples
 
 if EVENTS_MODE:
-    KIND_OF.update({v.name: "variation" for v in _variation_samples(config["simulation"])})
+    KIND_OF.update(
+        {v.name: "variation" for v in _variation_samples(config["simulation"])}
+    )
 
 
 rule warm_simulation:
@@ -17,11 +19,11 @@ rule warm_simulation:
         f"{RESULTS}/.numba_warm_sim",
     log:
         f"{RESULTS}/logs/warm_simulation.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        CONDA_ENV
     script:
         "../../scripts/simulate.py"
 
@@ -32,16 +34,16 @@ rule simulate:
         warm=rules.warm_simulation.output[0],
     output:
         f"{RESULTS}/events/{{kind}}/{{sample}}/chunk_{{chunk}}.root",
-    params:
-        cfg=simulation_params,
     log:
         f"{RESULTS}/logs/simulate/{{kind}}_{{sample}}_{{chunk}}.log",
     wildcard_constraints:
         kind="data|background|signal|variation",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        CONDA_ENV
+    params:
+        cfg=simulation_params,
     script:
         "../../scripts/simulate.py"

@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from docs import dark_photon_scan_doc, millicharge_scan_doc
+from .docs import dark_photon_scan_doc, millicharge_scan_doc
 
 from exonu.products.tables import (
     SUMMARY_COLUMNS,

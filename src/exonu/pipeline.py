@@ -13,6 +13,7 @@ import atexit
 import json
 import logging
 import os
+import resource
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -447,6 +448,15 @@ def _inject_fault(smk: Any) -> None:
     raise InjectedFault(f"injected transient failure of rule {rule} ({tag}); retry succeeds")
 
 
+def job_usage() -> dict[str, float]:
+    """Peak resident memory (MB) and CPU seconds of this job's process so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "max_rss_mb": round(own.ru_maxrss / 1024.0, 1),  # Linux reports kB
+        "cpu_s": round(own.ru_utime + own.ru_stime, 3),
+    }
+
+
 def _write_provenance(smk: Any) -> None:
     """``<output>.prov.json`` for every output of a successful job."""
     from exonu.io.root import EventFileError, read_meta
@@ -472,4 +482,5 @@ def _write_provenance(smk: Any) -> None:
             inputs=inputs,
             seeds=seeds,
         )
+        record["job"] = job_usage()
         write_sidecar(path, record)

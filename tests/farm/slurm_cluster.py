@@ -45,7 +45,7 @@ def ensure_installed() -> None:
 
 def _node_line() -> str:
     out = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout
-    cpus = int(re.search(r"CPUs=(\d+)", out).group(1))
+    cpus = 2 * int(re.search(r"CPUs=(\d+)", out).group(1))
     memory = int(re.search(r"RealMemory=(\d+)", out).group(1))
     # more memory than slurmd sees drains the node: stay at 95 %
     return (
@@ -57,10 +57,15 @@ def _node_line() -> str:
 class SlurmCluster:
     """Start/stop a one-node cluster whose files live in ``workdir``."""
 
+    #: Where clients look without SLURM_CONF. The slurm executor plugin removes SLURM_*
+    #: variables inside jobs, so `srun` in a job step only finds the cluster through it.
+    DEFAULT_CONF = Path("/etc/slurm/slurm.conf")
+
     def __init__(self, workdir: Path) -> None:
         self.workdir = Path(workdir)
         self.conf = self.workdir / "slurm.conf"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._installed_default_conf = False
 
     @property
     def env(self) -> dict[str, str]:
@@ -98,6 +103,8 @@ class SlurmCluster:
                     "AccountingStorageType=accounting_storage/none",
                     "MpiDefault=none",
                     "SlurmdTimeout=60",
+                    # jobs of the tiny workflow are short Python start-ups: let 4 share 2 cores
+                    "SlurmdParameters=config_overrides",
                     _node_line(),
                     "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
                     "",
@@ -164,6 +171,15 @@ class SlurmCluster:
         ensure_installed()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._write_conf()
+        if self.DEFAULT_CONF.exists() and not self.DEFAULT_CONF.is_symlink():
+            raise ClusterUnavailable(
+                f"{self.DEFAULT_CONF} exists: a real cluster is configured here"
+            )
+        self.DEFAULT_CONF.parent.mkdir(parents=True, exist_ok=True)
+        if self.DEFAULT_CONF.is_symlink():
+            self.DEFAULT_CONF.unlink()
+        self.DEFAULT_CONF.symlink_to(self.conf)
+        self._installed_default_conf = True
         self._start_munge()
         common = {"env": self.env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.procs["slurmctld"] = subprocess.Popen(
@@ -181,6 +197,9 @@ class SlurmCluster:
 
     def stop(self) -> None:
         """Stop the daemons this object started, by PID, newest first."""
+        if self._installed_default_conf and self.DEFAULT_CONF.is_symlink():
+            self.DEFAULT_CONF.unlink()
+            self._installed_default_conf = False
         for name in ("slurmd", "slurmctld", "munged"):
             proc = self.procs.pop(name, None)
             if proc is None or proc.poll() is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from wfhelpers import REPO, run_snakemake
 
 from .test_faults import _final_products

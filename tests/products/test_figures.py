@@ -9,6 +9,7 @@ between FreeType builds, not changes of content: a moved legend or line gives RM
 from __future__ import annotations
 
 import pytest
+
 from .make_reference_images import PLOTS, REFERENCE, cases
 
 TOLERANCE = 3.0

@@ -5,10 +5,11 @@ from __future__ import annotations
 import tarfile
 
 import yaml
-from .docs import contour_doc, curves_doc, dark_photon_scan_doc, millicharge_scan_doc, spectrum_doc
 
 from exonu.products.hepdata import build_submission, write_submission
 from exonu.products.tables import summary_rows
+
+from .docs import contour_doc, curves_doc, dark_photon_scan_doc, millicharge_scan_doc, spectrum_doc
 
 
 def test_submission_validates_and_holds_every_table(tmp_path, monkeypatch):

@@ -6,10 +6,11 @@ import json
 import tarfile
 
 import pytest
-from .docs import contour_doc, curves_doc, dark_photon_scan_doc, millicharge_scan_doc
 
 from exonu.products import steps
 from exonu.stats import dump_workspace, upper_limit
+
+from .docs import contour_doc, curves_doc, dark_photon_scan_doc, millicharge_scan_doc
 
 
 def _dump(obj, path):

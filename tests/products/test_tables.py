@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-from .docs import dark_photon_scan_doc, millicharge_scan_doc
 
 from exonu.products.tables import (
     SUMMARY_COLUMNS,
@@ -15,6 +14,8 @@ from exonu.products.tables import (
     summary_markdown,
     summary_rows,
 )
+
+from .docs import dark_photon_scan_doc, millicharge_scan_doc
 
 
 @pytest.fixture()

@@ -65,3 +65,43 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "fit.methd" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_provenance_of_a_limit_reaches_the_event_files(tiny_run):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exonu = str(Path(sys.executable).with_name("exonu"))
+    product = "results/tiny/limits/millicharge.json"
+    proc = subprocess.run(
+        [exonu, "provenance", "--json", product], cwd=tiny_run, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    chain = json.loads(proc.stdout)
+    top = chain[0]["provenance"]
+    for key in (
+        "git",
+        "exonu_version",
+        "config_digest",
+        "inputs",
+        "seeds",
+        "versions",
+        "rule",
+        "wildcards",
+        "host",
+        "time_utc",
+        "sha256",
+        "job",
+    ):
+        assert key in top, key
+    assert top["rule"] == "scan_gather_millicharge" and top["seeds"]
+    for pkg in ("snakemake", "uproot", "awkward", "numba", "numpy", "scipy", "iminuit", "hist"):
+        assert top["versions"][pkg]
+    event_files = [c for c in chain if "/events/" in c["path"] and c["provenance"]]
+    assert event_files and all(c["provenance"]["rule"] == "simulate" for c in event_files)
+    assert {c["path"].split("/")[3] for c in event_files} >= {"data", "signal", "background"}
+    text = subprocess.run(
+        [exonu, "provenance", product], cwd=tiny_run, capture_output=True, text=True
+    ).stdout
+    assert "rule simulate" in text and "results/tiny/workspace.json" in text

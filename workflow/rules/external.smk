@@ -24,6 +24,7 @@ rule external_response:
         f"{RESULTS}/logs/external/response.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -48,6 +49,7 @@ rule external_workspace:
         f"{RESULTS}/logs/external/workspace.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -74,6 +76,7 @@ rule external_unbinned_limit:
         f"{RESULTS}/logs/external/unbinned_{{signal}}.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -103,6 +106,7 @@ rule external_table:
         f"{RESULTS}/logs/external/table_{{table}}.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1500,
         runtime=20,
@@ -129,6 +133,7 @@ rule external_table_figure:
         f"{RESULTS}/logs/external/table_figure_{{table}}.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -152,6 +157,7 @@ rule external_comparison:
         f"{RESULTS}/logs/external/comparison.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1500,
         runtime=20,
@@ -178,6 +184,7 @@ rule external_comparison_figure:
         f"{RESULTS}/logs/external/comparison_figure.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -198,6 +205,7 @@ rule external_overview_figure:
         f"{RESULTS}/logs/external/overview_figure.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,

@@ -15,6 +15,7 @@ rule expected_shard:
         },
     log:
         f"{RESULTS}/logs/expected/{{signal}}_{{shard}}.log",
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=60,
@@ -38,6 +39,7 @@ rule fit_signal:
         cfg={"fit": subtree("fit")},
     log:
         f"{RESULTS}/logs/fit/{{signal}}.log",
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -67,6 +69,7 @@ rule scan_shard:
         },
     log:
         f"{RESULTS}/logs/scans/{{scan}}_{{shard}}.log",
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
@@ -94,6 +97,7 @@ for _scan in SCANS:
             cfg={"scan_name": _scan, "scan": subtree("scans", _scan)},
         log:
             f"{RESULTS}/logs/scans/{_scan}_gather.log",
+        threads: 1
         resources:
             mem_mb=1000,
             runtime=10,

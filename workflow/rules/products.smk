@@ -44,6 +44,7 @@ rule model_spectra:
         f"{RESULTS}/logs/products/model_spectra.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -73,6 +74,7 @@ rule model_spectra_figure:
         f"{RESULTS}/logs/products/model_spectra_figure.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -99,6 +101,7 @@ rule fit_spectrum:
         signal=one_of(PLAN.signals),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -125,6 +128,7 @@ rule fit_figure:
         signal=one_of(PLAN.signals),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -152,6 +156,7 @@ rule millicharge_figure:
         f"{RESULTS}/logs/figures/millicharge_limits.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -178,6 +183,7 @@ rule exclusion_figure:
         scan=one_of(PLAN.mass_scans),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -203,6 +209,7 @@ rule delta_chi2_curves:
         scan=one_of(PLAN.curve_scans),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
@@ -236,6 +243,7 @@ rule delta_chi2_figure:
         scan=one_of(PLAN.curve_scans),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -258,6 +266,7 @@ rule contour:
         contour=one_of(list(PLAN.contours)),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
@@ -286,6 +295,7 @@ rule contour_figure:
         contour=one_of(list(PLAN.contours)),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -317,6 +327,7 @@ rule summary_table:
         f"{RESULTS}/logs/products/summary_table.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -348,6 +359,7 @@ rule hepdata:
         f"{RESULTS}/logs/products/hepdata.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=15,
@@ -375,6 +387,7 @@ rule pyhf_workspace:
         signal=one_of(PLAN.pyhf_signals),
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

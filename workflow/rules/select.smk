@@ -23,6 +23,7 @@ rule warm_numba:
         f"{RESULTS}/logs/warm_numba.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -42,6 +43,7 @@ rule select:
         f"{RESULTS}/logs/select/{{sample}}_{{chunk}}.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
@@ -67,6 +69,7 @@ rule merge:
         f"{RESULTS}/logs/merge/{{sample}}.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -85,6 +88,7 @@ rule cutflow:
         f"{RESULTS}/logs/cutflow.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

@@ -13,6 +13,7 @@ rule signal_spectrum:
         },
     log:
         f"{RESULTS}/logs/signal/{{signal}}.log",
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

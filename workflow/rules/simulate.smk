@@ -21,6 +21,7 @@ rule warm_simulation:
         f"{RESULTS}/logs/warm_simulation.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -40,6 +41,7 @@ rule simulate:
         kind="data|background|signal|variation",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=3000,
         runtime=30,

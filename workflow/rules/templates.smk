@@ -13,6 +13,7 @@ rule dead_pmt_correction:
         f"{RESULTS}/logs/templates/dead_pmt_correction.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -35,6 +36,7 @@ rule background_model:
         f"{RESULTS}/logs/templates/background_model.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -62,6 +64,7 @@ rule response:
         f"{RESULTS}/logs/templates/response.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -87,6 +90,7 @@ rule template_closure:
         f"{RESULTS}/logs/templates/template_closure.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -109,6 +113,7 @@ rule workspace:
         f"{RESULTS}/logs/workspace.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -142,6 +147,7 @@ rule background_figure:
         f"{RESULTS}/logs/figures/backgrounds.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
@@ -167,6 +173,7 @@ rule efficiency_figure:
         f"{RESULTS}/logs/figures/efficiency.log",
     conda:
         CONDA_ENV
+    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

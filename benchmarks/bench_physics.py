@@ -1,6 +1,6 @@
 """Benchmark of exonu.physics: signal spectra for a dark-photon mass scan.
 
-Run as ``python benchmarks/bench_physics.py [--output benchmarks/results/physics.md]``.
+Run as ``python benchmarks/bench_physics.py [--output benchmarks/records/physics.md]``.
 Times (cold cache, i.e. including the flux-moment precomputation) the full set of
 coefficient spectra of a U(1)B−L scan — every mass, every flavour choice (all, e, mu, tau) —
 on a 1–250 keV grid, for the XMASS inputs and for all eight B16 sources with MSW, and checks
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} logical CPUs (shared), Python {platform.python_version()}, "
         f"numpy {np.__version__}, one thread (OPENBLAS_NUM_THREADS=1)",
         "- command: `OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python "
-        "benchmarks/bench_physics.py --output benchmarks/results/physics.md`",
+        "benchmarks/bench_physics.py --output benchmarks/records/physics.md`",
         f"- best of {args.repeats}, cold cache each time (includes the flux-moment precomputation)",
         "",
         "Task: SM rate + U(1)B−L coefficient spectra (g², g⁴) for every mass (log-spaced "

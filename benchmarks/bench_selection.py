@@ -1,7 +1,7 @@
 """Benchmark of the event selection: the fused Numba kernel and reading + selection vs uproot.
 
 Run as ``python benchmarks/bench_selection.py [--events 10000000] [--output
-benchmarks/results/selection.md]``. Measures, in one run, on synthetic XMASS-like events
+benchmarks/records/selection.md]``. Measures, in one run, on synthetic XMASS-like events
 (:mod:`exonu.selection.testing`: 70 % surface events, exponential spectra, 30 % volume events):
 
 1. the kernel alone on in-memory float32 arrays (events per CPU-second on one core), with the

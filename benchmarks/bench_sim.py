@@ -1,7 +1,7 @@
 """Benchmark of the synthetic detector Monte Carlo (exonu.sim).
 
 Run as ``python benchmarks/bench_sim.py [--events 4000000] [--workflow]
-[--output benchmarks/results/sim.md]``. Measures, in one run:
+[--output benchmarks/records/sim.md]``. Measures, in one run:
 
 1. generation: the Numba kernel (:func:`exonu.sim.kernels.generate_events` through
    :func:`exonu.sim.generate.generate`, in memory, one thread) for three samples of the

@@ -11,7 +11,7 @@ dark-photon mass grid, synthetic shapes); toy limits with a projection to 5000; 
 fit with pyhf 0.7.6 (numpy backend, Minuit optimizer) on an equivalent HistFactory model,
 with and without per-bin MC-statistics parameters, plus pyhf's 90 % CLs upper limit
 (``toms748_scan(level=0.10)``; ``upper_limit`` ignores ``level``, pyhf issue #2563). Results
-are printed as Markdown (``--out`` writes them to a file, e.g. benchmarks/results/stats.md).
+are printed as Markdown (``--out`` writes them to a file, e.g. benchmarks/records/stats.md).
 """
 
 from __future__ import annotations

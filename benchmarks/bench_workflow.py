@@ -5,7 +5,7 @@ full XMASS-scale analysis on a farm.
 Run from the repository root with the virtual environment:
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_workflow.py \
-        --output benchmarks/results/workflow.md
+        --output benchmarks/records/workflow.md
 
 Every job of the workflow records its peak resident memory and CPU time in its provenance
 sidecar (``<output>.prov.json``, key ``job``); the memory numbers here are read from them.
@@ -233,7 +233,7 @@ def render(dag, default, scaling, chunk, kernel, load0, load1) -> str:
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- machine: {machine()}",
         "- command: `OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_workflow.py "
-        "--output benchmarks/results/workflow.md`",
+        "--output benchmarks/records/workflow.md`",
         f"- load average at start / end (1, 5, 15 min): {load0[0]:.1f} {load0[1]:.1f} "
         f"{load0[2]:.1f} / {load1[0]:.1f} {load1[1]:.1f} {load1[2]:.1f}",
         "",

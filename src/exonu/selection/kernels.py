@@ -31,7 +31,7 @@ Survivors fill
   further sets: normal PMTs masked as if dead, for the systematic uncertainty).
 
 Performance (``../shared/notes/event-loop-performance.md``, and
-``benchmarks/results/selection.md``): cuts with data-dependent outcomes are
+``benchmarks/records/selection.md``): cuts with data-dependent outcomes are
 branch mispredictions when written as early exits (~12 ns/event measured here),
 so the cheap cuts are evaluated branch-free in a first pass that vectorises and
 streams at memory speed; only the few events surviving the R(Timing) cut and a

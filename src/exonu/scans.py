@@ -384,20 +384,10 @@ def table_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
         r"$\chi^2_0$",
         "ndof",
     ]
-    lines = [
-        r"\begin{table}[htb]",
-        r"\centering",
-        rf"\caption{{{caption}}}",
-        r"\begin{tabular}{l" + "r" * (len(cols) - 1) + "}",
-        r"\hline",
-        " & ".join(head) + r" \\",
-        r"\hline",
-    ]
-    for r in rows:
-        cells = [_tex_number(r[c]) if c != "ndof" else str(r[c]) for c in cols]
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\hline", r"\end{tabular}", r"\end{table}", ""]
-    return "\n".join(lines)
+    from exonu.products.tables import latex_table
+
+    body = [[_tex_number(r[c]) if c != "ndof" else str(r[c]) for c in cols] for r in rows]
+    return latex_table(head, body, caption)
 
 
 # --------------------------------------------------------------------------- workflow steps
@@ -411,9 +401,7 @@ def scan_shard(
 
     name, scan = params["scan_name"], params["scan"]
     base = load_workspace(workspace_path)
-    response = load_response(
-        response_path, params.get("target_mass_kg"), float(base.livetime_s)
-    )
+    response = load_response(response_path, params.get("target_mass_kg"), float(base.livetime_s))
     hyps = shard_of(hypotheses(name, scan), shard, int(scan["n_shards"]))
     results = run_hypotheses(
         base,

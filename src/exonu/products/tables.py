@@ -208,15 +208,7 @@ def summary_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
         "limit",
         "XMASS-I",
     ]
-    lines = [
-        r"\begin{table}[htb]",
-        r"\centering",
-        rf"\caption{{{caption}}}",
-        r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}",
-        r"\hline",
-        " & ".join(head) + r" \\",
-        r"\hline",
-    ]
+    body = []
     for r in rows:
         cells = [
             _tex_text(r["hypothesis"]),
@@ -226,6 +218,21 @@ def summary_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
             _limit_text(r, _tex, "$<$ "),
             _tex(r.get("xmass_upper_limit")),
         ]
-        lines.append(" & ".join(cells) + r" \\")
+        body.append(cells)
+    return latex_table(head, body, caption)
+
+
+def latex_table(head: Sequence[str], body: Sequence[Sequence[str]], caption: str) -> str:
+    """A ``table`` float with a ``tabular``: first column left-aligned, the others right."""
+    lines = [
+        r"\begin{table}[htb]",
+        r"\centering",
+        rf"\caption{{{caption}}}",
+        r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}",
+        r"\hline",
+        " & ".join(head) + r" \\",
+        r"\hline",
+    ]
+    lines += [" & ".join(cells) + r" \\" for cells in body]
     lines += [r"\hline", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(lines)

@@ -99,8 +99,10 @@ DEFAULTS: dict[str, Any] = {
     "afterpulse_accidental_probability": 0.003,
 }
 
-#: photoelectron counts tabulated for the kernel (larger counts use the formulas)
-NPE_TABLE_SIZE = 2048
+#: photoelectron counts tabulated for the kernel (larger counts use the formulas, which
+#: cost two libm pow calls per event): 8192 PE is ~560 keV, above the largest simulated
+#: deposit (simulation.max_deposit_kev = 400); 192 kB, resident in L2
+NPE_TABLE_SIZE = 8192
 #: light-yield table: every LY_STEP_KEV keV up to LY_MAX_KEV
 LY_STEP_KEV = 0.05
 LY_MAX_KEV = 400.0

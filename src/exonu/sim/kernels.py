@@ -16,9 +16,15 @@ Speed (``benchmarks/bench_sim.py``): one loop iteration per event, no allocation
 normal deviates by inverting the CDF (a 32 kB table in the centre, Wichura's AS 241
 in the tails, so that one uniform gives one normal), and tables instead of libm calls
 for the azimuth, exp(-x), -ln(u), the light yield and the per-photoelectron factors
-(libm calls cost 15-60 ns each here, the whole event ~200 ns). Tables are passed as
+(libm calls cost 15-60 ns each here, the whole event ~120-170 ns). Tables are passed as
 arguments: global arrays would be frozen into the compiled code and slow down
 compiling and loading the cache.
+
+The helpers are inlined into :func:`generate_events` at the Numba IR level
+(``inline="always"``) and the kernel is compiled without the Numba runtime
+(``_nrt=False``; it allocates nothing). With the runtime, every table passed to a helper
+cost an atomic reference-count increment and decrement per call, about 30 % of the
+event time as measured with ``perf`` (benchmarks/records/sim.md).
 
 The physics of each step is described in :mod:`exonu.sim.generate` and
 :mod:`exonu.detector.response`; the layout of the parameter arrays is fixed by the
@@ -116,7 +122,7 @@ T_TAG = 2  # probability of a hit-timing tag of a scintillation event
 N_NPE_ROWS = 3
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _mix(z):
     """SplitMix64 output function (uint64 -> uint64)."""
     z = (z ^ (z >> _S30)) * _M1
@@ -124,13 +130,13 @@ def _mix(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def event_state(seed, index):
     """Start of the random stream of event ``index`` of the sample with ``seed``."""
     return _mix(seed ^ _mix(np.uint64(index) * _GOLDEN + _GOLDEN))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def uniform(state, k):
     """Draw ``k`` of an event stream: uniform in the open interval (0, 1)."""
     z = _mix(state + np.uint64(k + 1) * _GOLDEN)
@@ -215,14 +221,14 @@ _F = np.array(
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _poly(c, x):
     return (
         (((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]
     ) * x + c[0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def normal_from_uniform(u):
     """Standard normal deviate Phi^-1(u) (AS 241)."""
     q = u - 0.5
@@ -262,7 +268,7 @@ AZIMUTH_TABLE = np.ascontiguousarray(
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def normal(state, k, table):
     """Draw ``k`` of an event stream as a standard normal deviate, Phi^-1(u).
 
@@ -295,7 +301,7 @@ FAST_TABLE = np.ascontiguousarray(
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def exp_neg(x, table):
     """exp(-x) for x >= 0 from :data:`FAST_TABLE` (0 beyond 20)."""
     if x >= _EXP_MAX:
@@ -306,7 +312,7 @@ def exp_neg(x, table):
     return table[0, i] + f * (table[0, i + 1] - table[0, i])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def exponential(u, table):
     """-ln(u) for u in (0, 1): an exponential deviate (table above 0.02, libm below)."""
     if u < _LOG_MIN:
@@ -319,7 +325,7 @@ def exponential(u, table):
     return table[1, i] + f * (table[1, i + 1] - table[1, i])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def azimuth(u, table):
     """(cos, sin) of the angle 2 pi u from :data:`AZIMUTH_TABLE`."""
     x = u * _N_PHI
@@ -332,13 +338,13 @@ def azimuth(u, table):
     return c, s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def cube_root_uniform(state, k):
     """A deviate distributed as u^(1/3): the largest of draws k, k+1, k+2."""
     return max(uniform(state, k), max(uniform(state, k + 1), uniform(state, k + 2)))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def poisson(mean, u, z):
     """Poisson deviate: inversion of the CDF with ``u`` below a mean of 30, else the
     normal approximation with ``z`` (relative error of the variance < 2 %)."""
@@ -357,13 +363,13 @@ def poisson(mean, u, z):
     return v if v > 0.0 else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def relative_light_yield(energy_kev, det):
     """Light per keV relative to the reference energy: 1 / (1 + (E0/E)^p), normalised."""
     return det[P_NL_NORM] / (1.0 + (det[P_NL_E0] / energy_kev) ** det[P_NL_POWER])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def light_kev(energy_kev, det, ly_tab, inv_step):
     """Visible energy (keV at the reference light yield) of one deposit; 0 below threshold.
 
@@ -380,7 +386,7 @@ def light_kev(energy_kev, det, ly_tab, inv_step):
     return energy_kev * relative_light_yield(energy_kev, det)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _quantile(tables, t, u):
     m = tables.shape[1] - 1
     x = u * m
@@ -391,7 +397,7 @@ def _quantile(tables, t, u):
     return tables[t, i] + f * (tables[t, i + 1] - tables[t, i])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def npe_factors(npe, npe_tab, det):
     """(resolution scale, mis-reconstruction energy factor, timing-tag probability)."""
     if npe < npe_tab.shape[0]:
@@ -406,7 +412,7 @@ def npe_factors(npe, npe_tab, det):
     return scale, mis, tag
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def generate_events(
     seed,
     first,
@@ -557,10 +563,10 @@ def generate_events(
             p = p_energy * exp_neg(depth * inv_mis_depth, fast_tab)
             if n_dead > 0 and dead_boost > 0.0:
                 best = -2.0
-                for d in range(n_dead):
-                    c = dx * dead_dirs[d, 0] + dy * dead_dirs[d, 1] + dz * dead_dirs[d, 2]
-                    if c > best:
-                        best = c
+                for d in range(n_dead):  # branch-free maximum (no mispredictions)
+                    best = max(
+                        best, dx * dead_dirs[d, 0] + dy * dead_dirs[d, 1] + dz * dead_dirs[d, 2]
+                    )
                 arg = kernel_k * (1.0 - best)
                 if arg < 20.0:  # exp(-20) = 2e-9: no effect
                     boost = dead_boost
@@ -617,11 +623,12 @@ def generate_events(
             z *= f
             r_pe = r_max
         # ---- flags
-        od = kind == K_MUON or uniform(s, D_OD) < od_p
-        ap = kind == K_AFTERPULSE or uniform(s, D_AP) < ap_p
+        # (a draw is not needed when its probability is 0: uniform() > 0 always)
+        od = kind == K_MUON or (od_p > 0.0 and uniform(s, D_OD) < od_p)
+        ap = kind == K_AFTERPULSE or (ap_p > 0.0 and uniform(s, D_AP) < ap_p)
         if kind == K_SCINT and p_tag > 0.0 and uniform(s, D_TAG) < p_tag:
             ap = True  # hit-timing tag of a low-PE scintillation event
-        ck = kind == K_CHERENKOV or uniform(s, D_CK) < ck_p
+        ck = kind == K_CHERENKOV or (ck_p > 0.0 and uniform(s, D_CK) < ck_p)
         out_f[F_NPE, m] = npe
         out_f[F_RT, m] = r_t
         out_f[F_RPE, m] = r_pe

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -15,7 +15,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 def run_snakemake(
     workdir: Path,
     *args: str,
-    configfile: str = "config/tiny.yaml",
+    configfile: str | Sequence[str] = "config/tiny.yaml",
     timeout: int = 900,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,7 @@ def run_snakemake(
         "--directory",
         str(workdir),
         "--configfile",
-        str(REPO / configfile),
+        *[str(REPO / c) for c in ([configfile] if isinstance(configfile, str) else configfile)],
         *args,
     ]
     full_env = {**(env or os.environ), "OPENBLAS_NUM_THREADS": "1"}

@@ -86,6 +86,16 @@ def warm_numba(output: str) -> None:
     _write_text(f"compiled: {sig}\n", output)
 
 
+def check_inputs(sample: str, kind: str, paths: Sequence[str], output: str) -> None:
+    """Check the metadata of the user's event files of one sample; write its manifest."""
+    from exonu.io.inputs import check_sample_files
+
+    manifest = check_sample_files(sample, kind, list(paths))
+    _write_json(manifest, output)
+    n_gen = sum(f["n_generated"] for f in manifest["files"])
+    log.info("%s: %d event files checked (%d generated/recorded events)", sample, len(paths), n_gen)
+
+
 def select(params: Mapping[str, Any], kind: str, event_file: str, output: str) -> None:
     """Select one event file; writes ``output`` (ROOT histograms) and its JSON sidecar.
 

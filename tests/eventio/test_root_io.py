@@ -143,3 +143,28 @@ def test_write_refuses_incomplete_input_and_leaves_nothing(tmp_path, events):
     with pytest.raises(EventFileError, match="missing branch"):
         write_events(tmp_path / "x.root", partial, _meta())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_and_corrupt_files_are_named(tmp_path, events):
+    good = write_events(tmp_path / "good.root", events, _meta(), basket_entries=200)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.root"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(EventFileError, match=r"cut\.root: truncated ROOT file"):
+        inspect_file(cut)
+    # same length, baskets overwritten (a disk or transfer error): found when reading
+    bad = bytearray(data)
+    mid = len(bad) // 2
+    bad[mid : mid + 4000] = b"\x00" * 4000
+    corrupt = tmp_path / "corrupt.root"
+    corrupt.write_bytes(bytes(bad))
+    inspect_file(corrupt)  # the directory and metadata are intact
+    with pytest.raises(EventFileError, match=r"corrupt\.root: cannot read tree 'events'"):
+        read_events(corrupt)
+
+
+def test_empty_tree_is_refused(tmp_path, events):
+    path = tmp_path / "empty.root"
+    _raw_write(path, {k: v[:0] for k, v in events.items()}, _meta())
+    with pytest.raises(EventFileError, match=r"empty\.root: tree 'events' has no entries"):
+        inspect_file(path)

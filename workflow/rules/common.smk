@@ -26,7 +26,7 @@ KIND_OF = {"data": "data", SIGNAL_MC: "signal", **{b: "background" for b in BACK
 wildcard_constraints:
     kind="data|background|signal",
     sample="[a-z0-9_]+",
-    chunk=r"\d{3}",
+    chunk=r"\d\d\d+",
     signal="[A-Za-z0-9_]+",
     scan="[a-z0-9_]+",
     shard=r"\d{3}",
@@ -126,8 +126,39 @@ def scan_hypothesis_names(scan):
     return [h.name for h in hypotheses(scan, config["scans"][scan])]
 
 
+def _user_event_files():
+    """inputs.event_files: sample -> the user's files (one chunk each), checked now."""
+    if not EVENTS_MODE:
+        return {}
+    from exonu.config import ConfigError
+    from exonu.io.inputs import resolve_event_files
+
+    try:
+        return resolve_event_files(config)
+    except ConfigError as err:
+        raise SystemExit(f"exonu: invalid configuration: {err}")
+
+
+#: samples read from the user's files instead of being simulated
+USER_EVENTS = _user_event_files()
+
+
+def sample_chunks(sample):
+    """Chunk labels of a sample: one per listed file, else simulation.n_chunks."""
+    if sample in USER_EVENTS:
+        return [f"{i:03d}" for i in range(len(USER_EVENTS[sample]))]
+    return CHUNKS
+
+
 def event_file(kind, sample, chunk):
+    if sample in USER_EVENTS:
+        return USER_EVENTS[sample][int(chunk)]
     return f"{RESULTS}/events/{kind}/{sample}/chunk_{chunk}.root"
+
+
+def closure_backgrounds():
+    """Background samples with at least two chunks (the half-split closure needs both)."""
+    return [b for b in BACKGROUNDS if len(sample_chunks(b)) >= 2]
 
 
 def merged_hist(sample):
@@ -151,7 +182,7 @@ def all_products():
                 f"{RESULTS}/templates/dead_pmt_correction.json",
                 *(
                     [f"{RESULTS}/tables/template_closure.md"]
-                    if len(CHUNKS) >= 2
+                    if closure_backgrounds()
                     else []
                 ),
             ]

@@ -31,10 +31,34 @@ rule warm_numba:
         "../../scripts/warm_numba.py"
 
 
+rule check_inputs:
+    """Check the user's event files of one sample (inputs.event_files) before selecting any:
+    readable and complete ROOT, metadata of the listed sample and kind, no seed twice."""
+    input:
+        lambda w: USER_EVENTS[w.sample],
+    output:
+        f"{RESULTS}/inputs/{{sample}}.json",
+    log:
+        f"{RESULTS}/logs/check_inputs/{{sample}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        kind=lambda w: KIND_OF[w.sample],
+    script:
+        "../../scripts/check_inputs.py"
+
+
 rule select:
     """Apply the XMASS cuts to one event file and fill the histograms of every variant."""
     input:
         events=lambda w: event_file(KIND_OF[w.sample], w.sample, w.chunk),
+        checked=lambda w: (
+            [f"{RESULTS}/inputs/{w.sample}.json"] if w.sample in USER_EVENTS else []
+        ),
         warm=rules.warm_numba.output[0],
     output:
         hist=f"{RESULTS}/selection/{{sample}}/chunk_{{chunk}}.root",
@@ -58,7 +82,8 @@ rule merge:
     """Add the per-chunk histograms and cut flows of one sample; its cut-flow table."""
     input:
         lambda w: expand(
-            f"{RESULTS}/selection/{w.sample}/chunk_{{chunk}}.root", chunk=CHUNKS
+            f"{RESULTS}/selection/{w.sample}/chunk_{{chunk}}.root",
+            chunk=sample_chunks(w.sample),
         ),
     output:
         hist=f"{RESULTS}/hists/{{sample}}.root",

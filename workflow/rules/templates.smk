@@ -78,9 +78,10 @@ rule template_closure:
         unpack(
             lambda w: {
                 b: expand(
-                    f"{RESULTS}/selection/{b}/chunk_{{chunk}}.root", chunk=CHUNKS
+                    f"{RESULTS}/selection/{b}/chunk_{{chunk}}.root",
+                    chunk=sample_chunks(b),
                 )
-                for b in BACKGROUNDS
+                for b in closure_backgrounds()
             }
         ),
     output:

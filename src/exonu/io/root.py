@@ -240,10 +240,20 @@ def _open(path: Path) -> uproot.ReadOnlyDirectory:
     if not path.exists():
         raise EventFileError(f"{path}: file does not exist")
     try:
-        return uproot.open(path)
+        fin = uproot.open(path)
     except Exception as err:  # uproot raises many kinds for corrupt input
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise EventFileError(f"{path}: not a readable ROOT file ({reason[:160]})") from None
+    # the header records where the file ends: a copy or transfer cut short is shorter
+    size = path.stat().st_size
+    end = int(getattr(fin.file, "fEND", 0) or 0)
+    if end > size:
+        fin.close()
+        raise EventFileError(
+            f"{path}: truncated ROOT file ({size} bytes, its header says {end}); "
+            "copy or regenerate it"
+        )
+    return fin
 
 
 def read_meta(path: str | os.PathLike[str]) -> EventFileMeta:
@@ -315,6 +325,11 @@ def _inspect(
         if not _type_ok(types[name], kind):
             want = "a floating-point number" if kind == "f" else "a boolean or integer flag"
             raise EventFileError(f"{path}: {label} has type {types[name]}, expected {want}")
+    if tree.num_entries == 0:
+        raise EventFileError(
+            f"{path}: tree '{TREE_NAME}' has no entries ('{META_NAME}' n_generated = "
+            f"{meta.n_generated}); an event file must hold at least one triggered event"
+        )
     if tree.num_entries > meta.n_generated:
         raise EventFileError(
             f"{path}: tree '{TREE_NAME}' has {tree.num_entries} entries, more than "
@@ -349,17 +364,28 @@ def iterate_events(
     """
     path = Path(path)
     with _open(path) as fin:
-        yield from _blocks(fin[TREE_NAME], branches, dict(branch_map or {}), step_size)
+        yield from _blocks(fin[TREE_NAME], branches, dict(branch_map or {}), step_size, path)
 
 
 def _blocks(
-    tree: Any, branches: list[str], bmap: Mapping[str, str], step_size: int
+    tree: Any, branches: list[str], bmap: Mapping[str, str], step_size: int, path: Path
 ) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
     file_names = [bmap.get(b, b) for b in branches]
     rename = dict(zip(file_names, branches, strict=True))
-    for block, report in tree.iterate(
-        file_names, step_size=int(step_size), library="np", report=True
-    ):
+    blocks = tree.iterate(file_names, step_size=int(step_size), library="np", report=True)
+    start = 0
+    while True:
+        try:
+            block, report = next(blocks)
+        except StopIteration:
+            return
+        except Exception as err:  # corrupt baskets: uproot raises OSError, ValueError, ...
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise EventFileError(
+                f"{path}: cannot read tree '{TREE_NAME}' from entry {start} "
+                f"(corrupt or truncated file: {reason[:160]})"
+            ) from None
+        start = int(report.tree_entry_stop)
         yield (
             int(report.tree_entry_start),
             int(report.tree_entry_stop),
@@ -393,7 +419,7 @@ def open_events(
         def blocks(
             branches: list[str], step_size: int = 1_000_000
         ) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
-            return _blocks(tree, branches, bmap, step_size)
+            return _blocks(tree, branches, bmap, step_size, path)
 
         yield info, blocks
 

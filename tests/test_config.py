@@ -72,6 +72,19 @@ def test_negative_radius_cut_is_named(raw, schema_path):
             lambda c: c["signals"][0].update(free_backgrounds=["xe_c15"]),
             "signals[0].free_backgrounds",
         ),
+        # checks the selection and template jobs would make, made before any job runs
+        (
+            lambda c: c["selection"]["dead_pmt"].update(distance_edges_cm=[0, 10, 60]),
+            "'selection.dead_pmt.distance_edges_cm': must start at 0 and reach pi * R",
+        ),
+        (
+            lambda c: c["binning"].update(systematic_regions_kev=[5, 50, 200]),
+            "'binning.systematic_regions_kev': regions [5, 200] keV must cover",
+        ),
+        (
+            lambda c: c["backgrounds"]["dead_pmt_correction"].update(near_distance_cm=12),
+            "'backgrounds.dead_pmt_correction.near_distance_cm': 12 must be an inner edge",
+        ),
     ],
 )
 def test_bad_values_are_named(raw, schema_path, edit, key):

@@ -128,6 +128,7 @@ def check_semantics(cfg: Mapping[str, Any]) -> None:
     if cfg.get("mode", "events") != "events":
         _check_signals(cfg, edges, None)
         return
+    _check_event_selection(cfg, edges)
     sim = cfg["simulation"]
     _window(sim["signal_mc"]["energy_range_kev"], "simulation.signal_mc.energy_range_kev")
     comps = set(sim["backgrounds"])
@@ -138,6 +139,45 @@ def check_semantics(cfg: Mapping[str, Any]) -> None:
                 f"config key 'backgrounds.relative_uncertainty.{name}': no such background "
                 f"sample in simulation.backgrounds"
             )
+
+
+def _check_event_selection(cfg: Mapping[str, Any], edges: np.ndarray) -> None:
+    """What the selection and template jobs would refuse, refused before any job runs:
+    dead-PMT distance bins (0 to pi R), regions, energy-scale knots, masked PMT sets, the
+    near/far boundary of the dead-PMT correction, the systematic regions."""
+    from exonu.selection.run import SelectionError, selection_parameters
+    from exonu.templates.build import TemplateError, bin_regions
+
+    block = {k: cfg[k] for k in ("selection", "binning", "calibration", "detector")}
+    try:
+        params = selection_parameters(block)
+    except SelectionError as err:
+        raise ConfigError(_as_key_message(str(err))) from None
+    try:
+        bin_regions(
+            edges,
+            np.asarray(cfg["binning"]["systematic_regions_kev"], float),
+            "binning.systematic_regions_kev",
+        )
+    except TemplateError as err:
+        raise ConfigError(_as_key_message(str(err))) from None
+    corr = cfg["backgrounds"].get("dead_pmt_correction") or {}
+    if corr.get("apply", False):
+        near = float(corr["near_distance_cm"])
+        dist = params["distance_edges"]
+        if not np.any(np.isclose(dist[1:-1], near)):
+            raise ConfigError(
+                f"config key 'backgrounds.dead_pmt_correction.near_distance_cm': {near:g} "
+                f"must be an inner edge of selection.dead_pmt.distance_edges_cm {dist.tolist()}"
+            )
+
+
+def _as_key_message(message: str) -> str:
+    """'selection.x: what' -> "config key 'selection.x': what" (one line)."""
+    key, _, what = message.partition(": ")
+    if what and " " not in key:
+        return f"config key '{key}': {what}"
+    return message
 
 
 def _check_signals(cfg: Mapping[str, Any], edges: np.ndarray, comps: set[str] | None) -> None:

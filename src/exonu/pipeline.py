@@ -474,11 +474,19 @@ def _write_provenance(smk: Any) -> None:
 
     inputs = [str(p) for p in smk.input]
     params = {k: v for k, v in dict(smk.params).items()}
+    # seeds of the event files read (the user's files carry no sidecar of their own)
+    input_seeds = []
+    for p in inputs:
+        if p.endswith(".root") and Path(p).is_file():
+            try:
+                input_seeds.append(read_meta(p).seed)
+            except EventFileError:
+                pass  # a histogram file
     for out in smk.output:
         path = Path(out)
         if not path.is_file():
             continue
-        seeds = list(_SEEDS)
+        seeds = list(_SEEDS) + [s for s in input_seeds if s not in _SEEDS]
         if path.suffix == ".root":
             try:
                 seeds.append(read_meta(path).seed)

@@ -68,9 +68,12 @@ def test_tiny_run_on_slurm_matches_local(cluster, tiny_run, tmp_path, profile, e
     _profile_copy(tmp_path, profile)
     proc = run_snakemake(
         tmp_path,
-        "--profile", f"config/profiles/{profile}",
-        "--jobs", "4",
-        "--seconds-between-status-checks", "1",  # tests poll fast; the profiles keep the default
+        "--profile",
+        f"config/profiles/{profile}",
+        "--jobs",
+        "4",
+        "--seconds-between-status-checks",
+        "1",  # tests poll fast; the profiles keep the default
         *extra,
         env=cluster.env,
         timeout=900,

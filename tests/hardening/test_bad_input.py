@@ -198,6 +198,9 @@ def test_good_files_are_read_instead_of_simulated(tmp_path, good_files):
     n = sum(len(read_events(p)["npe"]) for p in good_files)
     assert cut["cutflow"][0]["passed"] == n
     assert_no_partial_outputs(tmp_path)
+    # the user's files have no sidecars: their seeds are recorded by the jobs reading them
+    prov = tmp_path / "results/tiny/selection/data/chunk_001.root.prov.json"
+    assert read_meta(good_files[1]).seed in json.loads(prov.read_text())["seeds"]
 
 
 # --------------------------------------------------------------------------- values

@@ -167,12 +167,28 @@ def provenance_chain(
     return out
 
 
+def _origin_of(path: str) -> str:
+    """What a file without a sidecar is: an event file's own metadata, else unknown."""
+    if path.endswith(".root"):
+        from exonu.io.root import EventFileError, read_meta
+
+        try:
+            m = read_meta(path)
+        except EventFileError:
+            return "no provenance sidecar"
+        return (
+            f"event file, no sidecar: {m.kind} sample {m.sample!r} seed {m.seed}, "
+            f"{m.n_generated} generated, written by {m.generator} {m.version}".rstrip()
+        )
+    return "no provenance sidecar"
+
+
 def format_chain(chain: Sequence[tuple[int, str, dict[str, Any] | None]]) -> str:
     lines = []
     for depth, path, doc in chain:
         pad = "  " * depth
         if doc is None:
-            lines.append(f"{pad}{path}  (no provenance sidecar)")
+            lines.append(f"{pad}{path}  ({_origin_of(path)})")
             continue
         git = doc.get("git", {})
         commit = (git.get("commit") or "?")[:10] + ("+dirty" if git.get("dirty") else "")

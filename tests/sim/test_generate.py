@@ -217,3 +217,10 @@ def test_meta_round_trip(small_sim, tmp_path):
     assert read_meta(tmp_path / "s.root") == meta
     assert EventFileMeta.from_json(meta.to_json()) == meta
     assert meta.extra["energy_range_kev"] == [0.0, 250.0]
+
+
+def test_timing_splits_generation_and_writing(small_sim, tmp_path):
+    timing: dict[str, float] = {}
+    simulate_chunk(small_sim, DET, "background", "cu_pb210", 0, tmp_path / "t.root", timing=timing)
+    assert set(timing) == {"generate_cpu_s", "write_cpu_s"}
+    assert all(v > 0 for v in timing.values())

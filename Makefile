@@ -25,3 +25,16 @@ lint: $(STAMP)
 
 clean-results:
 	rm -rf results .snakemake
+
+# Every benchmark of benchmarks/; each script rewrites its record in benchmarks/records/
+# (sensitivity.md is written by hand). About 20-25 minutes on a 2-core machine.
+BENCH_ENV := OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
+RECORDS := benchmarks/records
+
+.PHONY: bench
+bench: $(STAMP)  ## all benchmarks -> benchmarks/records/*.md (see benchmarks/README.md)
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_physics.py --output $(RECORDS)/physics.md
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sim.py --workflow --output $(RECORDS)/sim.md
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_selection.py --output $(RECORDS)/selection.md
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_stats.py --output $(RECORDS)/stats.md
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_workflow.py --output $(RECORDS)/workflow.md

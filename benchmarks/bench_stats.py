@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -42,7 +43,27 @@ from exonu.stats import (
 
 N_BINS, N_BKG, N_SYS = 100, 15, 10
 
-NOTES = """## Notes
+#: Targets of issue 6 (seconds; CPU-seconds for the toys).
+TARGET_FIT = 0.010
+TARGET_LIMIT = 0.2
+TARGET_SCAN = 30.0
+TARGET_TOYS = 600.0  # 5000 toy limits
+
+
+def met(value: float, limit: float) -> str:
+    return "met" if value <= limit else "**not met**"
+
+
+def notes(toy_cpu_min: dict[str, float]) -> str:
+    """The notes under the tables; the verdict on the toy budget is computed."""
+    budget = TARGET_TOYS / 60
+    toys = "; ".join(
+        f"{method} {minutes:.1f} CPU-min ("
+        + ("within" if minutes <= budget else "**over**")
+        + f" the {budget:.0f} CPU-min budget)"
+        for method, minutes in toy_cpu_min.items()
+    )
+    return f"""## Notes
 
 - "fit" is `exonu.stats.fit`: the starting-value scan, MIGRAD with the analytic gradient and
   Hessian, the boundary checks and (with HESSE) errors and correlations. A best fit on the
@@ -50,13 +71,32 @@ NOTES = """## Notes
 - The numerical-gradient reference switches off all of the model's derivatives (Minuit would
   otherwise pick up a `hessian` attribute by itself).
 - Limits: the profile limit is a root of sqrt(Δχ²) − sqrt(2.71) in the signal strength (few
-  fits); the Bayesian (XMASS) limit integrates the profiled exp(−χ²/2) on 29 points up to
-  Δχ² = 30. 5000 Bayesian toy limits are at the 10 CPU-min budget; profile ones well below.
+  fits); the Bayesian (XMASS) limit integrates the profiled exp(−χ²/2) on a grid up to
+  Δχ² = 30. 5000 toy limits, projected from the timed toys: {toys}.
 - pyhf runs with the numpy backend and its Minuit optimizer (numerical gradients). The CLs
   limit (qtilde, asymptotic) and our one-sided profile limit are different quantities (CLs is
   conservative by construction): compare the times, not the numbers. pyhf's `normsys` is an
   exponential interpolation where ours is linear, hence slightly different best fits.
 """
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            [
+                "git",
+                "-C",
+                os.path.dirname(os.path.abspath(__file__)),
+                "rev-parse",
+                "--short",
+                "HEAD",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
@@ -177,7 +217,7 @@ def pyhf_spec(ws: Workspace, signal: str, staterror: bool) -> tuple[dict[str, An
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
-    ap.add_argument("--out", help="also write the Markdown report to this file")
+    ap.add_argument("--out", "--output", help="also write the Markdown report to this file")
     ap.add_argument("--toys", type=int, default=300, help="toy limits to time (default 300)")
     ap.add_argument("--skip-cls", action="store_true", help="skip pyhf's CLs scan (minutes)")
     args = ap.parse_args()
@@ -199,7 +239,7 @@ def main() -> int:
     )
     out("# exonu.stats benchmarks")
     out()
-    out(f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    out(f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, commit {git_commit()}")
     out(f"- machine: {cpu}, {os.cpu_count()} cores, {platform.platform()}")
     out(
         f"- command: `OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '?')} "
@@ -215,10 +255,13 @@ def main() -> int:
         + ", ".join(f"{v:.1f}" for v in os.getloadavg())
         + " — other jobs on this shared 2-core machine inflate the times"
     )
+    sig0 = ws.signal("dark_photon")
+    npar = BinnedModel(ws, "dark_photon").npar
     out(
         f"- model: `make_synthetic_workspace({N_BINS}, {N_BKG}, {N_SYS}, seed=0)`: "
-        f"{N_BINS} bins, {N_BKG} backgrounds (2 free in these fits), {N_SYS} background "
-        "systematics, 2 signal systematics → 28 parameters; median (min) of repeated runs"
+        f"{N_BINS} bins, {N_BKG} backgrounds ({len(sig0.free_backgrounds)} free in these fits), "
+        f"{N_SYS} background systematics, {len(sig0.systematics)} signal systematics → "
+        f"{npar} parameters; median (min) of repeated runs"
     )
     out()
     out("| measurement | time | target |")
@@ -234,7 +277,8 @@ def main() -> int:
         assert res.valid, res.message
         out(
             f"| fit + HESSE, χ², {signal} ({what}), nfcn={res.nfcn} ngrad={res.ngrad} | "
-            f"{med * 1e3:.1f} ms ({best * 1e3:.1f}) | ≤ 10 ms |"
+            f"{med * 1e3:.1f} ms ({best * 1e3:.1f}) | ≤ {TARGET_FIT * 1e3:.0f} ms: "
+            f"{met(med, TARGET_FIT)} |"
         )
         med, best, res = timed(lambda m=model: fit(m, errors=False), rep)
         out(f"| fit, no HESSE, χ², {signal} | {med * 1e3:.1f} ms ({best * 1e3:.1f}) | |")
@@ -263,7 +307,7 @@ def main() -> int:
         med, best, lim = timed(lambda s=signal: upper_limit(ws, s, "profile"), max(3, rep // 2))
         out(
             f"| profile upper limit, {signal} ({lim.n_fits} fits) | {med * 1e3:.0f} ms "
-            f"({best * 1e3:.0f}) | ≤ 0.2 s |"
+            f"({best * 1e3:.0f}) | ≤ {TARGET_LIMIT} s: {met(med, TARGET_LIMIT)} |"
         )
         med, best, lim = timed(lambda s=signal: upper_limit(ws, s, "bayesian"), max(2, rep // 4))
         out(
@@ -280,8 +324,8 @@ def main() -> int:
         dt_scan = time.perf_counter() - t0
         n_bad = sum(not r.valid for r in lims)
         out(
-            f"| 61-mass scan of observed limits, {method} ({n_bad} invalid) | {dt_scan:.1f} s | "
-            "≤ 30 s |"
+            f"| {len(names)}-mass scan of observed limits, {method} ({n_bad} invalid) | "
+            f"{dt_scan:.1f} s | ≤ {TARGET_SCAN:.0f} s: {met(dt_scan, TARGET_SCAN)} |"
         )
 
     # -- toys --
@@ -294,7 +338,7 @@ def main() -> int:
     out(
         f"| {n_toys} toy limits (profile), dark_photon, {e.n_failed} failed | {wall:.1f} s wall, "
         f"{cpu_s:.1f} CPU-s → 5000 toys ≈ {cpu_s / n_toys * 5000 / 60:.1f} CPU-min | "
-        "≤ 10 CPU-min |"
+        f"≤ {TARGET_TOYS / 60:.0f} CPU-min: {met(cpu_s / n_toys * 5000, TARGET_TOYS)} |"
     )
     n_b = max(5, n_toys // 10)
     c0 = time.process_time()
@@ -302,15 +346,20 @@ def main() -> int:
     cpu_b = time.process_time() - c0
     out(
         f"| {n_b} toy limits (Bayesian), dark_photon | {cpu_b:.1f} CPU-s → 5000 toys ≈ "
-        f"{cpu_b / n_b * 5000 / 60:.1f} CPU-min | |"
+        f"{cpu_b / n_b * 5000 / 60:.1f} CPU-min | ≤ {TARGET_TOYS / 60:.0f} CPU-min: "
+        f"{met(cpu_b / n_b * 5000, TARGET_TOYS)} |"
     )
+    toy_cpu_min = {
+        "profile": cpu_s / n_toys * 5000 / 60,
+        "Bayesian": cpu_b / n_b * 5000 / 60,
+    }
 
     # -- pyhf --
     import pyhf
 
     pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(tolerance=0.1))
     out()
-    out("## pyhf 0.7.6 on the equivalent model (magnetic_moment: μ = x², POI ≥ 0)")
+    out(f"## pyhf {pyhf.__version__} on the equivalent model (magnetic_moment: μ = x², POI ≥ 0)")
     out()
     out(
         "Equivalent HistFactory model: `normsys` for σ(B_RI) (exponential interpolation, ours is "
@@ -329,6 +378,7 @@ def main() -> int:
         sgl["variance_terms"] = []
     ws_nomc = Workspace.from_dict(d_nomc)
     ours_nomc = timed(lambda: fit(BinnedModel(ws_nomc, "magnetic_moment", "poisson")), rep)
+    npar_mm = BinnedModel(ws, "magnetic_moment", "poisson").npar
     for staterror in (False, True):
         ours_med, _, ours_fit = ours_poisson_mm if staterror else ours_nomc
         spec, data = pyhf_spec(ws if staterror else ws_nomc, "magnetic_moment", staterror)
@@ -345,7 +395,7 @@ def main() -> int:
         ours_label = "Barlow–Beeston-lite γ profiled analytically" if staterror else "no MC stat."
         out(
             f"| fit ({label}, {pdf.config.npars} parameters), μ̂ = {mu_hat:.3g} | "
-            f"{med * 1e3:.0f} ms | {ours_med * 1e3:.1f} ms ({ours_label}, 28 parameters, "
+            f"{med * 1e3:.0f} ms | {ours_med * 1e3:.1f} ms ({ours_label}, {npar_mm} parameters, "
             f"x̂² = {ours_fit.values[0] ** 2:.3g}) | {med / ours_med:.0f}× |"
         )
         if not staterror and not args.skip_cls:
@@ -367,7 +417,7 @@ def main() -> int:
     out()
     out("- load average at end: " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     out()
-    out(NOTES)
+    out(notes(toy_cpu_min))
     text = "\n".join(lines) + "\n"
     if args.out:
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)

@@ -47,6 +47,15 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
 
 
 def sha256_file(path: str | os.PathLike[str], block: int = 1 << 20) -> str:
+    """sha256 of a file; a file unchanged since it was last hashed in this process (same
+    size and modification time in ns) is not read again (a job with several outputs
+    records its inputs once per output)."""
+    st = os.stat(path)
+    return _sha256_cached(os.path.abspath(path), st.st_size, st.st_mtime_ns, block)
+
+
+@cache
+def _sha256_cached(path: str, _size: int, _mtime_ns: int, block: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(block):

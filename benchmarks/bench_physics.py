@@ -14,7 +14,6 @@ import datetime
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 
@@ -22,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
+from benchinfo import git_commit
 
 from exonu.physics import PhysicsSettings, signal_basis, standard_model_rate
 from exonu.physics.kernel import clear_cache
@@ -46,19 +46,6 @@ def scan(energy_kev: np.ndarray, masses_mev: np.ndarray, settings: PhysicsSettin
             )
             assert basis.coefficients.shape == (2, energy_kev.size)
     return time.perf_counter() - start
-
-
-def git_commit() -> str:
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        return subprocess.run(
-            ["git", "-C", repo, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def best_of(repeats: int, function, *args) -> float:

@@ -27,7 +27,6 @@ import datetime
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
 import uproot
+from benchinfo import cpu_model, git_commit
 from numba import njit
 
 from exonu.config import load_config
@@ -180,14 +180,7 @@ def io_ratio(path: Path, cfg, repeats: int) -> tuple[float, float, float]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}"
 
 
@@ -195,19 +188,6 @@ def versions() -> str:
     import numba
 
     return f"numpy {np.__version__}, numba {numba.__version__}, uproot {uproot.__version__}"
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def _load() -> str:

@@ -21,7 +21,6 @@ import datetime as dt
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from importlib import metadata
 from typing import Any
 
 import numpy as np
+from benchinfo import git_commit
 from iminuit import Minuit
 
 from exonu.stats import (
@@ -78,25 +78,6 @@ def notes(toy_cpu_min: dict[str, float]) -> str:
   conservative by construction): compare the times, not the numbers. pyhf's `normsys` is an
   exponential interpolation where ours is linear, hence slightly different best fits.
 """
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(
-            [
-                "git",
-                "-C",
-                os.path.dirname(os.path.abspath(__file__)),
-                "rev-parse",
-                "--short",
-                "HEAD",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:

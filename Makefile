@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# ARGS: more options for exonu run / snakemake (e.g. ARGS=-n for a dry run)
 run: $(STAMP)  ## the main job: the embedded default analysis into results/
-	OPENBLAS_NUM_THREADS=1 $(BIN)/snakemake --cores $(CORES)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/exonu run --cores $(CORES) $(ARGS)
 
 test: $(STAMP)  ## the test suite (what .ci/run calls)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest
@@ -27,7 +28,7 @@ clean-results:
 	rm -rf results .snakemake
 
 # Every benchmark of benchmarks/; each script rewrites its record in benchmarks/records/
-# (sensitivity.md is written by hand). About 20-25 minutes on a 2-core machine.
+# (sensitivity.md: `make sensitivity` after `make run`). About 20-25 minutes on a 2-core machine.
 BENCH_ENV := OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1
 RECORDS := benchmarks/records
 
@@ -38,3 +39,9 @@ bench: $(STAMP)  ## all benchmarks -> benchmarks/records/*.md (see benchmarks/RE
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_selection.py --output $(RECORDS)/selection.md
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_stats.py --output $(RECORDS)/stats.md
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_workflow.py --output $(RECORDS)/workflow.md
+	$(BENCH_ENV) $(BIN)/snakemake --cores $(CORES) results/default/workspace.json
+	$(BENCH_ENV) $(BIN)/python benchmarks/mcstat_coverage.py --workspace results/default/workspace.json --output $(RECORDS)/mcstat_coverage.md
+
+.PHONY: sensitivity
+sensitivity: $(STAMP)  ## benchmarks/records/sensitivity.md from results/default (after make run)
+	$(BIN)/python benchmarks/sensitivity_record.py --results results/default --output $(RECORDS)/sensitivity.md

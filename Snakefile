@@ -4,17 +4,31 @@ Validates the configuration (defaults filled in by the schema) and includes one
 rule file per stage; all logic lives in the ``exonu`` package.
 """
 
-from exonu.config import ConfigError, validate_config
+from pathlib import Path
+
+from exonu.config import SOURCES_KEY, ConfigError, resolve_config
 
 
-configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+# The configuration is exactly what the user named: the --configfile files (or the embedded
+# default config/config.yaml when none is given), each with the bases it names by `extends:`,
+# then the --config overrides as typed YAML; the schema fills in the rest. Snakemake's own
+# merge of the files is discarded (exonu.config.resolve_config).
 try:
-    config = validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+    _resolved = resolve_config(
+        [str(f) for f in workflow.config_settings.configfiles],
+        list(workflow.config_settings.config_args or []),
+        default=Path(workflow.basedir) / "config" / "config.yaml",
+        schema=workflow.source_path("workflow/schemas/config.schema.yaml"),
+    )
 except ConfigError as err:
     raise SystemExit(f"exonu: invalid configuration: {err}")
+config.clear()
+config.update(_resolved.config)
+# where the configuration came from (files, overrides), recorded in every provenance sidecar
+config[SOURCES_KEY] = _resolved.provenance()
 
 
 include: "workflow/rules/common.smk"

@@ -4,4 +4,10 @@ from exonu.pipeline import dead_pmt_correction, setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input
-dead_pmt_correction(snakemake.params.cfg, i.data, list(i.backgrounds), snakemake.output[0])
+dead_pmt_correction(
+    snakemake.params.cfg,
+    i.data,
+    list(i.backgrounds),
+    snakemake.output[0],
+    list(getattr(i, "variations", [])),
+)

@@ -9,4 +9,5 @@ comparison_stage(
     snakemake.params.cfg,
     list(snakemake.input.spectra),
     {"json": o.json, "csv": o.csv, "md": o.md, "tex": o.tex},
+    strict=bool(snakemake.params.strict),
 )

@@ -10,4 +10,5 @@ table_stage(
     snakemake.input.workspace,
     snakemake.input.response,
     {"json": o.json, "csv": o.csv, "md": o.md, "tex": o.tex},
+    strict=bool(snakemake.params.strict),
 )

@@ -5,4 +5,10 @@ from exonu.pipeline import setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input
-workspace_stage(snakemake.params.cfg, i.response, list(i.spectra), snakemake.output[0])
+workspace_stage(
+    snakemake.params.cfg,
+    i.response,
+    list(i.spectra),
+    snakemake.output[0],
+    strict=bool(snakemake.params.strict),
+)

@@ -9,4 +9,5 @@ limit(
     snakemake.wildcards.signal,
     snakemake.output[0],
     list(snakemake.input.expected),
+    strict=bool(snakemake.params.strict),
 )

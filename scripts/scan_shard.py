@@ -10,4 +10,5 @@ scan_shard(
     snakemake.input.response,
     int(snakemake.wildcards.shard),
     snakemake.output[0],
+    strict=bool(snakemake.params.strict),
 )

@@ -11,4 +11,5 @@ workspace(
     i.response,
     list(i.spectra),
     snakemake.output[0],
+    strict=bool(snakemake.params.strict),
 )

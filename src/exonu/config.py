@@ -5,6 +5,13 @@ The schema (``workflow/schemas/config.schema.yaml``) is JSON Schema draft 7.
 schema cannot express (windows inside the binning, names that must exist, ...)
 and raises :class:`ConfigError` with one line naming the key and what was
 expected. The Snakefile calls it before any job is scheduled.
+
+Layering (:func:`resolve_config`): a config file given on the command line is the whole
+configuration, the schema filling in what it omits; a file builds on another only by saying so
+(``extends: other.yaml``, relative to the file). Several files given together are merged in
+order, later files winning key by key (lists are replaced). ``--config KEY=VALUE`` overrides
+take typed YAML values (``fit='{cl: 0.95}'``). YAML is read by :func:`load_yaml`, which refuses
+duplicate keys and aliases that expand beyond :data:`MAX_YAML_NODES` nodes.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +30,15 @@ import yaml
 
 #: The schema in the source tree (the workflow passes its own path explicitly).
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+#: The embedded default analysis (used when no config file is given).
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
+
+#: Largest YAML document accepted, counted in nodes after alias expansion (a config has ~2000).
+MAX_YAML_NODES = 200_000
+#: Largest config file accepted [bytes].
+MAX_YAML_BYTES = 4 << 20
+#: Key of the resolved config that records where it came from (added after validation).
+SOURCES_KEY = "_sources"
 
 
 class ConfigError(ValueError):
@@ -108,10 +125,64 @@ def _window(win: list[float], key: str) -> tuple[float, float]:
     return lo, hi
 
 
+#: Most cells of the (true x reconstructed energy) response matrix.
+MAX_RESPONSE_CELLS = 4_000_000
+#: Most events one simulation job may generate (memory: ~150 MB per million events).
+MAX_EVENTS_PER_CHUNK = 20_000_000
+
+
+def _check_analysis_name(cfg: Mapping[str, Any]) -> None:
+    name = cfg.get("analysis", "")
+    # JSON Schema's '$' also matches before a final newline: refuse any whitespace here
+    if not isinstance(name, str) or any(c.isspace() for c in name):
+        raise ConfigError(
+            f"config key 'analysis': {name!r} must be letters, digits, '_' or '-' only "
+            f"(it names the directory results/<analysis>/)"
+        )
+
+
+def _check_chunking(cfg: Mapping[str, Any]) -> None:
+    """Every simulated chunk non-empty and small enough for one job's memory."""
+    sim = cfg["simulation"]
+    n_chunks = int(sim["n_chunks"])
+    sizes = {
+        f"simulation.backgrounds.{k}.n_mc": int(v["n_mc"]) for k, v in sim["backgrounds"].items()
+    }
+    sizes["simulation.signal_mc.n_events"] = int(sim["signal_mc"]["n_events"])
+    for key, n in sizes.items():
+        if n < n_chunks:
+            raise ConfigError(
+                f"config key '{key}': {n} events cannot fill simulation.n_chunks = {n_chunks} "
+                f"chunks (every chunk needs at least one event); lower n_chunks or raise {key}"
+            )
+        if n / n_chunks > MAX_EVENTS_PER_CHUNK:
+            raise ConfigError(
+                f"config key '{key}': {n} events in {n_chunks} chunks is "
+                f"{n / n_chunks:.3g} per job, above {MAX_EVENTS_PER_CHUNK:.0e}; raise "
+                f"simulation.n_chunks to at least {-(-n // MAX_EVENTS_PER_CHUNK)}"
+            )
+    rates = [v.get("rate_per_day") or 0.0 for v in sim["backgrounds"].values()]
+    n_data = float(sum(rates)) * float(sim["livetime_days"])
+    if n_data / n_chunks > MAX_EVENTS_PER_CHUNK:
+        raise ConfigError(
+            f"config key 'simulation.n_chunks': the data sample ({n_data:.3g} decays in "
+            f"simulation.livetime_days) is {n_data / n_chunks:.3g} per job, above "
+            f"{MAX_EVENTS_PER_CHUNK:.0e}; raise simulation.n_chunks"
+        )
+
+
 def check_semantics(cfg: Mapping[str, Any]) -> None:
     """Checks the schema cannot express (raise :class:`ConfigError`)."""
+    _check_analysis_name(cfg)
     edges = _edges(cfg["binning"]["energy_kev"], "binning.energy_kev")
-    _edges(cfg["binning"]["true_energy_kev"], "binning.true_energy_kev")
+    true_edges = _edges(cfg["binning"]["true_energy_kev"], "binning.true_energy_kev")
+    cells = (len(edges) - 1) * (len(true_edges) - 1)
+    if cells > MAX_RESPONSE_CELLS:
+        raise ConfigError(
+            f"config key 'binning.true_energy_kev': {len(true_edges) - 1} true x "
+            f"{len(edges) - 1} reconstructed bins make a {cells:.3g}-cell response matrix, "
+            f"more than {MAX_RESPONSE_CELLS:.0e}; use wider bins"
+        )
     lo, hi = _window(cfg["selection"]["energy_window_kev"], "selection.energy_window_kev")
     if hi <= edges[0] or lo >= edges[-1]:
         raise ConfigError(
@@ -128,6 +199,7 @@ def check_semantics(cfg: Mapping[str, Any]) -> None:
     if cfg.get("mode", "events") != "events":
         _check_signals(cfg, edges, None)
         return
+    _check_chunking(cfg)
     _check_event_selection(cfg, edges)
     sim = cfg["simulation"]
     _window(sim["signal_mc"]["energy_range_kev"], "simulation.signal_mc.energy_range_kev")
@@ -230,15 +302,249 @@ def _check_signals(cfg: Mapping[str, Any], edges: np.ndarray, comps: set[str] | 
             )
 
 
-def load_config(path: str | Path, schema: str | Path | None = None) -> dict[str, Any]:
-    """Read a YAML config file and validate it (defaults filled in)."""
-    path = Path(path)
+# --------------------------------------------------------------------------- YAML reading
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (naming the key and both lines)."""
+
+    source = "<string>"
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key: let the base class report it
+                continue
+            if first is not None:
+                raise ConfigError(
+                    f"{self.source}: line {line}: duplicate key {key!r} "
+                    f"(first defined at line {first}); a key may appear once per mapping"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, source: str) -> int:
+    """Number of nodes of ``node`` with every alias expanded (memoised, cycle-safe)."""
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        if key in active:
+            raise ConfigError(f"{source}: a YAML alias refers to itself (recursive structure)")
+        active.add(key)
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            for child in n.value:
+                total += size(child)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+        active.discard(key)
+        memo[key] = total
+        return total
+
+    return size(node)
+
+
+def load_yaml(text: str, source: str = "<string>") -> Any:
+    """Parse YAML text safely: duplicate keys and alias bombs are :class:`ConfigError`.
+
+    The node graph is composed first and its size with aliases expanded is checked against
+    :data:`MAX_YAML_NODES` before any Python object is built.
+    """
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError(f"{source}: {len(text)} bytes, larger than {MAX_YAML_BYTES} bytes")
+    loader = _StrictLoader(text)
+    loader.source = source
     try:
-        with open(path) as fh:
-            doc = yaml.safe_load(fh) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: cannot read config ({err})") from None
-    return validate_config(doc, schema)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        n = _expanded_size(node, source)
+        if n > MAX_YAML_NODES:
+            raise ConfigError(
+                f"{source}: the YAML expands to {n:.3g} nodes through aliases/anchors "
+                f"(limit {MAX_YAML_NODES}); write the values out instead"
+            )
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{source}: {where}not valid YAML ({err.problem or err})") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: not valid YAML ({err})") from None
+    finally:
+        loader.dispose()
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """One config file as a mapping (not validated, ``extends`` not followed)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config file {str(path)!r} is a directory, expected a YAML file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except OSError as err:
+        raise ConfigError(f"config file {str(path)!r}: cannot read ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
+    doc = load_yaml(text, str(path))
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            f"config file {str(path)!r}: expected a mapping of config keys at the top level, "
+            f"got a {type(doc).__name__}"
+        )
+    return doc
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into a copy of ``base``: mappings recursively, everything else replaced."""
+    out = copy.deepcopy(dict(base))
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_layers(path: str | Path, _chain: tuple[Path, ...] = ()) -> list[tuple[str, dict]]:
+    """The layers of one config file, base first: ``[(name, mapping), ...]`` following
+    ``extends`` (a path relative to the file that names it)."""
+    path = Path(path)
+    real = path.resolve()
+    if real in _chain:
+        names = " -> ".join(_display(p) for p in (*_chain, real))
+        raise ConfigError(f"config file {str(path)!r}: 'extends' forms a cycle ({names})")
+    doc = read_config_file(path)
+    base = doc.pop("extends", None)
+    layers: list[tuple[str, dict]] = []
+    if base is not None:
+        if not isinstance(base, str) or not base.strip():
+            raise ConfigError(
+                f"config file {str(path)!r}: 'extends' must be a file name, got {base!r}"
+            )
+        target = path.parent / base
+        if not target.is_file():
+            raise ConfigError(
+                f"config file {str(path)!r}: 'extends: {base}' names {str(target)!r}, "
+                f"which does not exist (the path is relative to the file)"
+            )
+        layers = load_layers(target, (*_chain, real))
+    layers.append((_display(path), doc))
+    return layers
+
+
+def parse_override(entry: str) -> dict[str, Any]:
+    """``KEY=VALUE`` (``--config``) as a nested mapping with a typed YAML value.
+
+    ``KEY`` may be dotted (``fit.cl=0.95``); ``VALUE`` is YAML (``fit={cl: 0.95}``,
+    ``signals=[...]``, ``strict=true``); an empty value is null.
+    """
+    key, sep, value = entry.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--config {entry!r}: expected KEY=VALUE, e.g. fit={{cl: 0.95}}")
+    parts = key.split(".")
+    if any(not p for p in parts):
+        raise ConfigError(f"--config {entry!r}: empty component in the key {key!r}")
+    parsed = load_yaml(value, f"--config {key}") if value.strip() else None
+    node: Any = parsed
+    for p in reversed(parts):
+        node = {p: node}
+    return node
+
+
+@dataclass(frozen=True)
+class ResolvedConfig:
+    """A validated configuration and where each top-level key came from."""
+
+    config: dict[str, Any]
+    files: tuple[str, ...]
+    overrides: tuple[str, ...]
+    origin: dict[str, str]
+
+    def provenance(self) -> dict[str, Any]:
+        return {"files": list(self.files), "overrides": list(self.overrides)}
+
+
+def resolve_config(
+    files: Sequence[str | Path] = (),
+    overrides: Sequence[str] = (),
+    *,
+    default: str | Path | None = None,
+    schema: str | Path | Mapping[str, Any] | None = None,
+) -> ResolvedConfig:
+    """The configuration of a run: ``files`` (or ``default`` when none) layered in order with
+    their ``extends`` bases, then ``overrides`` (``KEY=VALUE``), validated with defaults.
+
+    Raises
+    ------
+    ConfigError
+        one line naming the file, line or key.
+    """
+    paths = [Path(f) for f in files] or [Path(default or DEFAULT_CONFIG)]
+    merged: dict[str, Any] = {}
+    origin: dict[str, list[str]] = {}
+    names: list[str] = []
+
+    def layer(name: str, doc: Mapping[str, Any]) -> None:
+        nonlocal merged
+        for k, v in doc.items():
+            merges = isinstance(v, Mapping) and isinstance(merged.get(k), Mapping)
+            origin[k] = [*origin.get(k, []), name] if merges else [name]
+        merged = merge(merged, doc)
+
+    for path in paths:
+        for name, doc in load_layers(path):
+            names.append(name)
+            layer(name, doc)
+    for entry in overrides:
+        layer(f"--config {entry}", parse_override(str(entry)))
+    cfg = validate_config(merged, schema)
+    where = {k: " + ".join(origin.get(k, ["schema default"])) for k in cfg}
+    return ResolvedConfig(cfg, tuple(names), tuple(str(o) for o in overrides), where)
+
+
+def format_resolved(res: ResolvedConfig) -> str:
+    """The resolved configuration as YAML, each top-level key preceded by its origin."""
+    lines = [
+        "# exonu configuration, resolved",
+        f"#   files (base first): {', '.join(res.files) or '(none)'}",
+        f"#   --config overrides: {', '.join(res.overrides) or '(none)'}",
+    ]
+    for key, value in res.config.items():
+        if key == SOURCES_KEY:
+            continue
+        lines.append(f"# {key}: from {res.origin.get(key, 'schema default')}")
+        lines.append(yaml.safe_dump({key: value}, sort_keys=False).rstrip("\n"))
+    return "\n".join(lines) + "\n"
+
+
+def load_config(path: str | Path, schema: str | Path | None = None) -> dict[str, Any]:
+    """Read a YAML config file (following ``extends``) and validate it (defaults filled in)."""
+    return resolve_config([path], schema=schema).config
 
 
 def digest(obj: Any) -> str:

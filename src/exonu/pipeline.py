@@ -176,11 +176,16 @@ def signal_spectrum(params: Mapping[str, Any], output: str) -> None:
 
 
 def dead_pmt_correction(
-    params: Mapping[str, Any], data_hist: str, background_hists: Sequence[str], output: str
+    params: Mapping[str, Any],
+    data_hist: str,
+    background_hists: Sequence[str],
+    output: str,
+    variation_hists: Sequence[str] = (),
 ) -> None:
     """Data-driven dead-PMT correction per energy region (XMASS §3.3).
 
-    ``params``: ``dead_pmt_correction`` (the ``backgrounds.dead_pmt_correction`` block).
+    ``params``: ``dead_pmt_correction`` (the ``backgrounds.dead_pmt_correction`` block);
+    ``variation_hists``: systematic-variation samples (the dead-PMT model uncertainty).
     """
     from exonu.selection.run import read_result
     from exonu.templates.dead_pmt import TRUTH_KEY, closure, estimate_dead_pmt_correction
@@ -190,11 +195,13 @@ def dead_pmt_correction(
         data,
         [read_result(p) for p in background_hists],
         float(params["dead_pmt_correction"]["near_distance_cm"]),
+        [read_result(p) for p in variation_hists],
     )
     for name, c, st, mk in zip(
         corr.region_names, corr.factor, corr.stat, corr.masking, strict=True
     ):
         log.info("%s: correction %.3f +- %.3f (stat) +- %.3f (masking)", name, c, st, mk)
+    log.info("method systematic (binning, sample, dead-PMT model): %s", corr.method.round(3))
     doc = corr.to_dict()
     if TRUTH_KEY in data.extra:  # simulated data that records the injected difference
         doc["closure"] = closure(corr, data.extra[TRUTH_KEY])
@@ -286,14 +293,19 @@ def workspace(
     response_root: str,
     spectra: Sequence[str],
     output: str,
+    strict: bool = False,
 ) -> None:
     """Assemble the workspace JSON from the background model, response and signal spectra.
 
     ``params``: ``analysis``, ``signals`` list, ``detector`` (active mass),
-    ``r_pe_max_cm`` (fiducial mass) and ``systematic_regions_kev``.
+    ``r_pe_max_cm`` (fiducial mass) and ``systematic_regions_kev``. A background model that
+    is zero in a whole fit window stops the job; the input warnings
+    (:func:`exonu.stats.plausibility.workspace_warnings`) go into the workspace, or with
+    ``strict`` stop the job (nothing is written).
     """
     from exonu.detector.geometry import fiducial_mass_kg
     from exonu.selection.run import read_result
+    from exonu.stats.plausibility import check_background, enforce_strict, workspace_warnings
     from exonu.stats.workspace import Workspace, dump_workspace
     from exonu.templates.build import assemble_workspace, read_response, signal_workspace_entry
 
@@ -323,7 +335,13 @@ def workspace(
         entries,
         fiducial_mass_kg(float(params["r_pe_max_cm"])),
     )
-    dump_workspace(Workspace.from_dict(doc, source=output), output)
+    ws = Workspace.from_dict(doc, source=output)
+    check_background(ws, f"background model {background_model_json!r}")
+    ws = ws.with_warnings(workspace_warnings(ws))
+    for w in ws.warnings:
+        log.warning("workspace %s: %s", output, w)
+    enforce_strict(ws.warnings, strict)
+    dump_workspace(ws, output)
 
 
 # --------------------------------------------------------------------------- fit
@@ -335,21 +353,24 @@ def limit(
     signal: str,
     output: str,
     expected_paths: Sequence[str] = (),
+    strict: bool = False,
 ) -> None:
     """Fit and 90 % CL limit of one signal (``params``: ``fit`` block).
 
     With ``expected_paths`` (shards of background-only toy limits), the result also
-    carries the expected limit: median and ±1σ/±2σ quantiles.
+    carries the expected limit: median and ±1σ/±2σ quantiles. The result carries its
+    plausibility ``warnings`` (:func:`exonu.stats.plausibility.checked_limit`, with the
+    one-bin window check); with ``strict`` a warning stops the job (nothing is written).
     """
     from exonu.stats.expected import ExpectedLimits, combine_expected
-    from exonu.stats.limits import upper_limit
+    from exonu.stats.plausibility import checked_limit, enforce_strict
     from exonu.stats.workspace import load_workspace
 
     ws = load_workspace(workspace_path)
-    fit = params["fit"]
-    result = upper_limit(
-        ws, signal, method=fit["method"], cl=float(fit["cl"]), likelihood=fit["likelihood"]
-    )
+    result = checked_limit(ws, signal, params["fit"], window_check=True)
+    for w in result.warnings:
+        log.warning("%s: %s", signal, w)
+    enforce_strict(result.warnings, strict, signal)
     if expected_paths:
         parts = [ExpectedLimits.from_dict(json.loads(Path(p).read_text())) for p in expected_paths]
         exp = combine_expected(parts)
@@ -506,4 +527,6 @@ def _write_provenance(smk: Any) -> None:
             seeds=seeds,
         )
         record["job"] = job_usage()
+        # the config files (base first) and --config overrides of the run (Snakefile)
+        record["configuration"] = dict(smk.config).get("_sources")
         write_sidecar(path, record)

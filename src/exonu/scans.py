@@ -41,7 +41,14 @@ TABLE_COLUMNS = (
     "chi2_zero",
     "ndof",
     "fit_valid",
+    "warnings",
 )
+
+
+#: Keys of a ``signals`` or ``scans`` entry that override the ``physics`` block for that
+#: signal alone (e.g. XMASS-I: the equivalent-photon response for the millicharge, the stepping
+#: approximation for μ_ν and B−L; Khan's oscillated composition for per-flavour limits).
+PHYSICS_OVERRIDES = ("atomic_model", "flavour_composition")
 
 
 class ScanError(ValueError):
@@ -60,6 +67,9 @@ class Hypothesis:
     scale: float | str  # "auto": chosen from the expected signal (see :func:`auto_scale`)
     fit_window_kev: tuple[float, float]
     free_backgrounds: tuple[str, ...]
+    #: per-scan overrides of the ``physics`` block (:data:`PHYSICS_OVERRIDES`); None = inherit
+    atomic_model: str | None = None
+    flavour_composition: str | None = None
 
     @property
     def name(self) -> str:
@@ -85,6 +95,9 @@ class Hypothesis:
             out["mediator_mass_mev"] = self.mediator_mass_mev
         if self.treatment is not None:
             out["treatment"] = self.treatment
+        for key in PHYSICS_OVERRIDES:
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
 
@@ -116,6 +129,8 @@ def hypotheses(name: str, scan: Mapping[str, Any]) -> list[Hypothesis]:
                         float(scan["fit_window_kev"][1]),
                     ),
                     free_backgrounds=tuple(scan.get("free_backgrounds", ())),
+                    atomic_model=scan.get("atomic_model"),
+                    flavour_composition=scan.get("flavour_composition"),
                 )
             )
     names = [h.name for h in out]
@@ -134,16 +149,34 @@ def shard_of(items: Sequence[Any], shard: int, n_shards: int) -> list[Any]:
 # --------------------------------------------------------------------------- physics
 
 
+def signal_physics(spec: Mapping[str, Any], physics: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``physics`` block with the signal's own overrides (:data:`PHYSICS_OVERRIDES`).
+
+    An ``atomic_model`` other than ``rrpa_table`` drops the block's ``rrpa_table`` path (it
+    belongs to the block's model); ``rrpa_table`` without a path in the block is rejected by
+    :class:`exonu.physics.PhysicsSettings` with a message naming the key.
+    """
+    out = dict(physics or {})
+    for key in PHYSICS_OVERRIDES:
+        if spec.get(key) is not None:
+            out[key] = spec[key]
+    if spec.get("atomic_model") not in (None, "rrpa_table"):
+        out.pop("rrpa_table", None)
+    return out
+
+
 def hypothesis_spectrum(
     spec: Mapping[str, Any], physics: Mapping[str, Any], true_edges: np.ndarray
 ) -> dict[str, Any]:
     """Coefficient spectra of a signal hypothesis, bin-averaged on ``true_edges``.
 
-    Rates in events/(tonne*year*keV) per unit parameter**power (exonu.physics).
+    Rates in events/(tonne*year*keV) per unit parameter**power (exonu.physics). The signal's
+    ``atomic_model``/``flavour_composition`` override the ``physics`` block
+    (:func:`signal_physics`); the recorded ``atomic_model`` is the one used.
     """
     from exonu.physics import MODELS, PhysicsSettings, signal_basis, standard_model_rate
 
-    settings = PhysicsSettings.from_mapping(physics)
+    settings = PhysicsSettings.from_mapping(signal_physics(spec, physics))
     kwargs: dict[str, Any] = {"flavour": spec.get("flavour", "all")}
     if spec.get("mediator_mass_mev") is not None:
         kwargs["mediator_mass_mev"] = float(spec["mediator_mass_mev"])
@@ -168,6 +201,7 @@ def hypothesis_spectrum(
         "mediator_mass_mev": probe.mediator_mass_mev,
         "treatment": probe.treatment,
         "atomic_model": settings.atomic_model,
+        "flavour_composition": settings.flavour_composition,
         "sign_matters": bool(MODELS[spec["model"]].sign_matters(probe.treatment)),
         "powers": list(probe.powers),
         "true_edges_kev": np.asarray(true_edges).tolist(),
@@ -298,11 +332,15 @@ def run_hypotheses(
     hyps: Sequence[Hypothesis],
     fit: Mapping[str, Any],
     systematic_regions_kev: Sequence[float] | None = None,
+    window_check: bool = True,
 ) -> list[dict[str, Any]]:
-    """Limit of each hypothesis (a JSON-able dict each, in order)."""
+    """Limit of each hypothesis (a JSON-able dict each, in order), with its plausibility
+    ``warnings`` (:func:`exonu.stats.plausibility.checked_limit`; ``window_check``: also the
+    limits with the window edges moved by one bin, about twice the CPU time of the scan, some
+    5 % of the default run)."""
     import logging
 
-    from exonu.stats.limits import upper_limit
+    from exonu.stats.plausibility import checked_limit
 
     log = logging.getLogger("exonu")
     out = []
@@ -321,9 +359,9 @@ def run_hypotheses(
             systematic_regions_kev,
         )
         ws = hypothesis_workspace(base_workspace, entry)
-        result = upper_limit(
-            ws, hyp.name, method=fit["method"], cl=float(fit["cl"]), likelihood=fit["likelihood"]
-        ).to_dict()
+        result = checked_limit(ws, hyp.name, fit, window_check=window_check).to_dict()
+        for w in result["warnings"]:
+            log.warning("%s: %s", hyp.name, w)
         result["hypothesis"] = hyp.name
         result["scan"] = hyp.scan
         out.append(result)
@@ -339,7 +377,38 @@ def run_hypotheses(
 
 
 def table_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{c: r.get(c) for c in TABLE_COLUMNS} for r in results]
+    """Table rows: the :data:`TABLE_COLUMNS` (``warnings`` = their number) and the warning
+    texts under ``warning_messages``."""
+    rows = []
+    for r in results:
+        row = {c: r.get(c) for c in TABLE_COLUMNS}
+        messages = list(r.get("warnings") or [])
+        row["warnings"] = len(messages)
+        row["warning_messages"] = messages
+        rows.append(row)
+    return rows
+
+
+def _warning_notes(rows: Sequence[Mapping[str, Any]], dagger: str) -> list[str]:
+    """One note per row with warnings: ``<dagger><k> <hypothesis>: <warning>; ...``."""
+    notes = []
+    k = 0
+    for r in rows:
+        if r.get("warning_messages"):
+            k += 1
+            notes.append(f"{dagger}{k} {r['hypothesis']}: " + "; ".join(r["warning_messages"]))
+    return notes
+
+
+def _marks(rows: Sequence[Mapping[str, Any]], dagger: str) -> list[str]:
+    marks, k = [], 0
+    for r in rows:
+        if r.get("warning_messages"):
+            k += 1
+            marks.append(f" {dagger}{k}")
+        else:
+            marks.append("")
+    return marks
 
 
 def _fmt(value: Any) -> str:
@@ -353,14 +422,30 @@ def _fmt(value: Any) -> str:
 
 
 def table_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    lines = [",".join(TABLE_COLUMNS)]
-    lines += [",".join(_fmt(r[c]) for c in TABLE_COLUMNS) for r in rows]
-    return "\n".join(lines) + "\n"
+    """CSV of the :data:`TABLE_COLUMNS` and ``warning_messages`` (joined by `` | ``)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*TABLE_COLUMNS, "warning_messages"])
+    for r in rows:
+        msgs = " | ".join(r.get("warning_messages") or [])
+        w.writerow([*(_fmt(r[c]) for c in TABLE_COLUMNS), msgs])
+    return buf.getvalue()
 
 
 def table_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Markdown table; a hypothesis with warnings is marked †k and listed below the table."""
+    marks = _marks(rows, "†")
     lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
-    lines += ["| " + " | ".join(_fmt(r[c]) for c in TABLE_COLUMNS) + " |" for r in rows]
+    for r, mark in zip(rows, marks, strict=True):
+        cells = [_fmt(r[c]) + (mark if c == "hypothesis" else "") for c in TABLE_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = _warning_notes(rows, "†")
+    if notes:
+        lines += ["", "Warnings (plausibility checks, exonu.stats.plausibility):", ""]
+        lines += [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -384,19 +469,33 @@ def table_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
         r"$\chi^2_0$",
         "ndof",
     ]
-    from exonu.products.tables import latex_table
+    from exonu.products.tables import latex_notes, latex_table
 
-    body = [[_tex_number(r[c]) if c != "ndof" else str(r[c]) for c in cols] for r in rows]
-    return latex_table(head, body, caption)
+    marks = _marks(rows, "")
+    body = []
+    for r, mark in zip(rows, marks, strict=True):
+        cells = [_tex_number(r[c]) if c != "ndof" else str(r[c]) for c in cols]
+        if mark:
+            cells[0] += rf"$^{{\dagger{mark.strip()}}}$"
+        body.append(cells)
+    notes = latex_notes(_warning_notes(rows, ""))
+    return latex_table(head, body, caption, notes)
 
 
 # --------------------------------------------------------------------------- workflow steps
 
 
 def scan_shard(
-    params: Mapping[str, Any], workspace_path: str, response_path: str, shard: int, output: str
+    params: Mapping[str, Any],
+    workspace_path: str,
+    response_path: str,
+    shard: int,
+    output: str,
+    strict: bool = False,
 ) -> None:
-    """Rule ``scan_shard``: limits of the hypotheses of one shard."""
+    """Rule ``scan_shard``: limits of the hypotheses of one shard (with their plausibility
+    warnings; with ``strict`` a warning stops the job before anything is written)."""
+    from exonu.stats.plausibility import enforce_strict
     from exonu.stats.workspace import dump_json_atomic, load_workspace
 
     name, scan = params["scan_name"], params["scan"]
@@ -411,6 +510,8 @@ def scan_shard(
         params["fit"],
         params.get("systematic_regions_kev"),
     )
+    for r in results:
+        enforce_strict(r["warnings"], strict, r["hypothesis"])
     dump_json_atomic({"scan": name, "shard": shard, "results": results}, output)
 
 

@@ -8,6 +8,7 @@ closure tests check the package's response and likelihoods rather than reuse the
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,31 @@ from typing import Any
 import numpy as np
 import pytest
 
-REAL_RELEASE = Path("/work/shared/data/xenonnt-sr0-er")
+#: Environment variable naming the directory that holds the data-release folders.
+RELEASE_ROOT_ENV = "EXONU_RELEASE_ROOT"
+
+
+def release_root() -> Path:
+    """Where the real releases are: ``$EXONU_RELEASE_ROOT``, else ``<repo>/../shared/data``."""
+    env = os.environ.get(RELEASE_ROOT_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def real_release(name: str, marker_file: str = "bkg_model.txt") -> Path:
+    """The folder of the release ``name``; skips the test (saying where it looked and which
+    variable to set) when it is not there."""
+    folder = release_root() / name
+    if not (folder / marker_file).is_file():
+        pytest.skip(
+            f"release {name!r} not found: no {folder / marker_file} (set {RELEASE_ROOT_ENV} "
+            "to the directory holding the release folders)"
+        )
+    return folder
+
+
+REAL_RELEASE_NAME = "xenonnt-sr0-er"
 
 #: Physics of the tests: two sources and fixed flavours keep the signal stage fast.
 PHYSICS = {"flux_set": "xmass", "flavour_composition": "xmass", "atomic_model": "stepping"}

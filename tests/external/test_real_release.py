@@ -5,17 +5,21 @@ The release is never copied into the project; this test reads it in place.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from .conftest import REAL_RELEASE
-
-pytestmark = pytest.mark.skipif(
-    not (REAL_RELEASE / "bkg_model.txt").is_file(), reason="XENONnT SR0 release not present"
-)
+from .conftest import REAL_RELEASE_NAME, real_release
 
 
-def test_real_release_limits():
+@pytest.fixture
+def release_dir() -> Path:
+    """The XENONnT SR0 release (skipped, saying where it looked, when it is absent)."""
+    return real_release(REAL_RELEASE_NAME)
+
+
+def test_real_release_limits(release_dir):
     import yaml
 
     from exonu.config import DEFAULT_SCHEMA, validate_config
@@ -32,7 +36,7 @@ def test_real_release_limits():
     from exonu.stats.workspace import Workspace
 
     cfg = yaml.safe_load((DEFAULT_SCHEMA.parents[2] / "config" / "xenonnt.yaml").read_text())
-    cfg["release_dir"] = str(REAL_RELEASE)
+    cfg["release_dir"] = str(release_dir)
     cfg = validate_config(cfg)
     rel = check_external_config(cfg)
     assert rel.n_events == 433  # PRL 129 (2022) 161805

@@ -56,3 +56,43 @@ def test_submission_validates_and_holds_every_table(tmp_path, monkeypatch):
     names = [d["header"]["name"] for d in exclusion["dependent_variables"]]
     assert names[0] == "upper limit on g_bl"
     assert "expected median" in names and "expected +2 sigma" in names
+
+
+def test_archive_is_byte_reproducible(tmp_path, monkeypatch):
+    """Two builds from the same documents, in other directories and seconds apart, give the
+    same bytes: no time stamps, owners, file order or file name of the machine in the
+    archive."""
+    import hashlib
+    import time
+
+    def build(where):
+        where.mkdir()
+        monkeypatch.chdir(where)
+        sub = build_submission(
+            analysis="synthetic",
+            spectra=[spectrum_doc()],
+            summary_rows=summary_rows({}, [millicharge_scan_doc(), dark_photon_scan_doc()]),
+            exclusion_scans=[dark_photon_scan_doc()],
+            curves=[curves_doc()],
+            contours=[contour_doc()],
+        )
+        archive = where / "out" / "submission.tar.gz"
+        write_submission(sub, archive)
+        assert [p.name for p in archive.parent.iterdir()] == ["submission.tar.gz"]
+        return archive
+
+    first = build(tmp_path / "one")
+    time.sleep(1.1)  # a time stamp in the archive would now differ
+    second = build(tmp_path / "two")
+    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (first, second)]
+    assert digests[0] == digests[1]
+    raw = second.read_bytes()
+    assert raw[:3] == b"\x1f\x8b\x08" and raw[4:8] == b"\0\0\0\0"  # gzip, mtime 0
+    assert not raw[3] & 0x08  # no file name in the gzip header
+    with tarfile.open(second) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == sorted(m.name for m in members)
+        assert "submission.yaml" in tar.getnames()
+        for m in members:
+            assert (m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "", "")
+            assert m.mode == 0o644

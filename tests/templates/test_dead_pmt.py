@@ -87,3 +87,46 @@ def test_correction_applied_to_templates_describes_the_data(samples):
 def test_near_distance_must_be_a_bin_edge(samples):
     with pytest.raises(ValueError, match="near_distance_cm = 12 must be an inner edge"):
         estimate_dead_pmt_correction(samples.data, samples.backgrounds, 12.0)
+
+
+def test_method_systematic_binning_and_sample(samples):
+    corr = estimate_dead_pmt_correction(samples.data, samples.backgrounds, NEAR_CM)
+    # computed independently: the estimator with the near/far boundary at the neighbouring
+    # distance edges; the binning term is the largest change
+    edges = samples.data.distance_edges_cm
+    k = int(np.searchsorted(edges, NEAR_CM))
+    alts = []
+    for j in (k - 1, k + 1):
+        if 0 < j < len(edges) - 1:
+            alts.append(estimate_dead_pmt_correction(samples.data, samples.backgrounds, edges[j]))
+    expected = np.max([np.abs(a.factor - corr.factor) for a in alts], axis=0)
+    np.testing.assert_allclose(corr.method_binning, expected, rtol=1e-9, atol=1e-12)
+    assert np.all(corr.method_sample >= 0.0)
+    assert np.all(corr.total >= np.hypot(corr.stat, corr.masking))
+    back = DeadPmtCorrection.from_dict(corr.to_dict())
+    np.testing.assert_allclose(back.total, corr.total)
+
+
+def test_dead_pmt_model_term_from_variation_samples(samples):
+    from dataclasses import replace
+
+    kr = next(b for b in samples.backgrounds if b.sample == "xe_kr85")
+    extra = {"variation": "optical", "nominal": "xe_kr85", "shift_sigma": 1.0}
+    # a variation with the nominal's own dead-PMT histograms changes nothing
+    same = replace(kr, kind="variation", sample="xe_kr85__optical_up", extra=extra)
+    corr = estimate_dead_pmt_correction(samples.data, samples.backgrounds, NEAR_CM, [same])
+    np.testing.assert_allclose(corr.method_model, 0.0, atol=1e-12)
+    # twice the events near the dead PMTs in the model: the correction, and so the term, moves
+    h = kr.dead_pmt_by_set.copy()
+    k = int(np.searchsorted(samples.data.distance_edges_cm, NEAR_CM))
+    h[:, :, :k] *= 2
+    more = replace(same, dead_pmt_by_set=h)
+    corr2 = estimate_dead_pmt_correction(samples.data, samples.backgrounds, NEAR_CM, [more])
+    base = estimate_dead_pmt_correction(samples.data, samples.backgrounds, NEAR_CM)
+    assert base.method_model is None and np.all(corr2.method_model > 0)
+    assert np.all(corr2.total > base.total)
+    # the real (independently generated, 10 % fewer events) variation sample: finite
+    real = estimate_dead_pmt_correction(
+        samples.data, samples.backgrounds, NEAR_CM, samples.variations
+    )
+    assert np.all(np.isfinite(real.method_model))

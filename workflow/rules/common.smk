@@ -165,13 +165,40 @@ def merged_hist(sample):
     return f"{RESULTS}/hists/{sample}.root"
 
 
+def event_products():
+    """Everything the events chain writes that the README lists as a product: the simulated
+    event files, the selected histograms per chunk and merged, the cut flows, the response."""
+    samples = SELECTED_SAMPLES  # select.smk
+    return [
+        *[
+            event_file(KIND_OF[s], s, c)
+            for s in samples
+            if s not in USER_EVENTS
+            for c in sample_chunks(s)
+        ],
+        *[
+            f"{RESULTS}/selection/{s}/chunk_{c}.{ext}"
+            for s in samples
+            for c in sample_chunks(s)
+            for ext in ("root", "json")
+        ],
+        *[f"{RESULTS}/hists/{s}.{ext}" for s in samples for ext in ("root", "json")],
+        f"{RESULTS}/tables/cutflow.md",
+        f"{RESULTS}/tables/cutflow.json",
+    ]
+
+
 def all_products():
+    """The default target: every product the README lists (a deleted one is made again)."""
     fmts = config["plots"]["formats"]
     return [
+        f"{RESULTS}/workspace.json",
+        RESPONSE_FILE,
+        *[f"{RESULTS}/signals/{s}.json" for s in SIGNALS],
         *[f"{RESULTS}/fits/{s}.json" for s in SIGNALS],
         *[f"{RESULTS}/tables/{s}.md" for s in SCANS],
         *PRODUCTS_TARGETS,  # figures, tables, HEPData, pyhf (products.smk)
-        *([f"{RESULTS}/tables/cutflow.md"] if EVENTS_MODE else []),
+        *(event_products() if EVENTS_MODE else []),
         *(
             [
                 *[

@@ -61,6 +61,8 @@ rule external_workspace:
             "signals": subtree("signals"),
             **physics_if_replaced(),
         },
+        # plausibility warnings become errors (exonu.stats.plausibility)
+        strict=config["strict"],
     script:
         "../../scripts/external_workspace.py"
 
@@ -86,8 +88,10 @@ rule external_unbinned_limit:
             **release_params(),
             "signal": signal_entry(w.signal),
             "fit": subtree("fit"),
+            "energy_kev": subtree("binning", "energy_kev"),
             **physics_if_replaced(),
         },
+        strict=config["strict"],
     script:
         "../../scripts/external_unbinned.py"
 
@@ -119,6 +123,7 @@ rule external_table:
             "true_energy_kev": subtree("binning", "true_energy_kev"),
             "fit": subtree("fit"),
         },
+        strict=config["strict"],
     script:
         "../../scripts/external_table.py"
 
@@ -170,6 +175,7 @@ rule external_comparison:
             "cl": config["fit"]["cl"],
             **physics_if_replaced(),
         },
+        strict=config["strict"],
     script:
         "../../scripts/external_comparison.py"
 

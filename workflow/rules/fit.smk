@@ -37,6 +37,8 @@ rule fit_signal:
         f"{RESULTS}/fits/{{signal}}.json",
     params:
         cfg={"fit": subtree("fit")},
+        # plausibility warnings become errors (exonu.stats.plausibility)
+        strict=config["strict"],
     log:
         f"{RESULTS}/logs/fit/{{signal}}.log",
     threads: 1
@@ -67,6 +69,7 @@ rule scan_shard:
                 subtree("binning", "systematic_regions_kev") if EVENTS_MODE else None
             ),
         },
+        strict=config["strict"],
     log:
         f"{RESULTS}/logs/scans/{{scan}}_{{shard}}.log",
     threads: 1

@@ -28,9 +28,7 @@ PLOT_PARAMS = plot_params(config)
 PRODUCTS_TARGETS = PLAN.targets(RESULTS, PLOT_FORMATS)
 # the front page of `snakemake --report` (workflow/report/workflow.rst) reads these from the
 # raw workflow config; the validated `config` that params come from is not touched
-workflow.config[REPORT_KEY] = front_matter(
-    config, [str(f) for f in workflow.configfiles]
-)
+workflow.config[REPORT_KEY] = front_matter(config, list(_resolved.files))
 
 
 # --------------------------------------------------------------------------- XMASS-I Fig. 1
@@ -393,3 +391,102 @@ rule pyhf_workspace:
         runtime=10,
     script:
         "../../scripts/products_pyhf_workspace.py"
+
+
+rule pyhf_patchset:
+    """A signal with interference (several powers of its coupling) as a pyhf PatchSet over a
+    grid of the coupling, on the background-only workspace of its fit."""
+    input:
+        workspace=f"{RESULTS}/workspace.json",
+    output:
+        patchset=report(
+            f"{PRODUCTS}/pyhf/{{signal}}_patchset.json",
+            caption="../report/pyhf_patchset.rst",
+            category=lambda w: category_of_model(PLAN.model_of_signal[w.signal]),
+            subcategory="Data products",
+        ),
+        background=f"{PRODUCTS}/pyhf/{{signal}}_bkgonly.json",
+        metadata=f"{PRODUCTS}/pyhf/{{signal}}.meta.json",
+    log:
+        f"{RESULTS}/logs/products/pyhf_{{signal}}.log",
+    wildcard_constraints:
+        signal=one_of(PLAN.pyhf_patchsets),
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/products_pyhf_patchset.py"
+
+
+# --------------------------------------------------------------------------- XMASS-I comparison
+
+
+rule published_comparison:
+    """exonu vs the published XMASS-I limits, like with like: headlines with expected bands,
+    per-flavour millicharge, dark-photon points, dead-PMT correction per band."""
+    input:
+        fits=expand(f"{RESULTS}/fits/{{signal}}.json", signal=PLAN.signals),
+        expected=expand(
+            f"{RESULTS}/expected/{{signal}}/shard_{{shard}}.json",
+            signal=PLAN.signals,
+            shard=EXPECTED_SHARDS,
+        ),
+        scans=expand(f"{RESULTS}/scans/{{scan}}.json", scan=SCANS),
+        dead_pmt=(
+            [f"{RESULTS}/templates/dead_pmt_correction.json"] if EVENTS_MODE else []
+        ),
+    output:
+        doc=f"{PRODUCTS}/published_comparison.json",
+        md=f"{RESULTS}/tables/published_comparison.md",
+        csv=report(
+            f"{RESULTS}/tables/published_comparison.csv",
+            caption="../report/published_comparison.rst",
+            category="Overview",
+            subcategory="Published comparison",
+        ),
+    log:
+        f"{RESULTS}/logs/products/published_comparison.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=canonical(
+            {
+                "signals": config["signals"],
+                "scans": config["scans"],
+                "physics": config["physics"],
+            }
+        ),
+    script:
+        "../../scripts/products_published_comparison.py"
+
+
+rule published_comparison_figure:
+    """Draw the comparison with the published XMASS-I numbers."""
+    input:
+        f"{PRODUCTS}/published_comparison.json",
+    output:
+        report(
+            figure_paths(RESULTS, "published_comparison", PLOT_FORMATS),
+            caption="../report/published_comparison.rst",
+            category="Overview",
+            subcategory="Published comparison",
+        ),
+    log:
+        f"{RESULTS}/logs/products/published_comparison_figure.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        cfg=PLOT_PARAMS,
+    script:
+        "../../scripts/products_published_comparison_figure.py"

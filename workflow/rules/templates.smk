@@ -7,6 +7,8 @@ rule dead_pmt_correction:
     input:
         data=merged_hist("data"),
         backgrounds=[merged_hist(b) for b in BACKGROUNDS],
+        # variation samples of the backgrounds: the dead-PMT model uncertainty
+        variations=[merged_hist(v) for v in VARIATIONS if v.split("__")[0] in BACKGROUNDS],
     output:
         f"{RESULTS}/templates/dead_pmt_correction.json",
     log:
@@ -126,6 +128,8 @@ rule workspace:
             "r_pe_max_cm": config["selection"]["r_pe_max_cm"],
             "systematic_regions_kev": subtree("binning", "systematic_regions_kev"),
         },
+        # plausibility warnings of the workspace become errors (exonu.stats.plausibility)
+        strict=config["strict"],
     script:
         "../../scripts/workspace.py"
 

@@ -16,8 +16,12 @@ and how it is read is described by the ``release`` block of the config
 
 Every problem raises :class:`~exonu.external.errors.ReleaseError` with one line naming the file,
 the config key it came from and what was expected, e.g.
-``release file '/r/bkg_model.txt' (release.backgrounds[0]): line 7: energy 1.2 keV after 1.3 keV,
-expected strictly increasing energies``.
+``release file '/r/bkg_model.txt' (release.backgrounds[0]): line 7, column 0: energy 1.2 keV after
+1.3 keV, expected strictly increasing energies``. Checked on reading: NaN/inf anywhere in a
+file, negative energies, counts or rates, efficiencies outside [0, 1] (a maximum in (1, 100]
+"looks like a percentage") or zero everywhere, a non-finite or non-positive exposure. Checks
+that need the binning (a background model zero in the whole fit window, an efficiency zero in
+the whole binning) are in :mod:`exonu.external.checks`.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ __all__ = [
     "read_columns",
     "read_efficiency",
     "read_release",
+    "read_table",
 ]
 
 SECONDS_PER_DAY = 86400.0
@@ -145,9 +150,17 @@ class ReleaseSettings:
                 "config key 'release.exposure': required in mode external, with "
                 "fiducial_mass_kg and livetime_days (the release files do not hold the exposure)"
             )
-        mass, days = float(expo["fiducial_mass_kg"]), float(expo["livetime_days"])
-        if not (mass > 0 and days > 0 and math.isfinite(mass * days)):
-            raise ReleaseError("config key 'release.exposure': mass and live time must be > 0")
+        values = {}
+        for k in ("fiducial_mass_kg", "livetime_days"):
+            try:
+                values[k] = float(expo[k])
+            except (TypeError, ValueError):
+                values[k] = math.nan
+            if not (math.isfinite(values[k]) and values[k] > 0):
+                raise ReleaseError(
+                    f"config key 'release.exposure.{k}': {expo[k]!r}, expected a finite number > 0"
+                )
+        mass, days = values["fiducial_mass_kg"], values["livetime_days"]
         bkg_docs = r.get("backgrounds") or [{"name": "b0", "file": "bkg_model.txt"}]
         bkgs = tuple(BackgroundSpec(**b) for b in bkg_docs)
         names = [b.name for b in bkgs]
@@ -234,9 +247,16 @@ def read_columns(path: str | Path, columns: Sequence[int], key: str) -> FloatArr
     Raises
     ------
     ReleaseError
-        Missing/unreadable file, no data, too few columns, a non-number or a non-finite value;
-        the message names the file, ``key`` and the line.
+        Missing/unreadable file, no data, too few columns, a non-number in a used column or a
+        NaN/inf anywhere in the file; the message names the file, ``key``, line and column.
     """
+    return read_table(path, columns, key)[0]
+
+
+def read_table(
+    path: str | Path, columns: Sequence[int], key: str
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """:func:`read_columns` and the file line number (1-based) of every row."""
     p = Path(path)
     where = f"release file {str(p)!r} ({key})"
     try:
@@ -247,6 +267,7 @@ def read_columns(path: str | Path, columns: Sequence[int], key: str) -> FloatArr
         raise ReleaseError(f"{where}: cannot read ({err.strerror})") from None
     need = max(columns) + 1
     rows: list[list[float]] = []
+    lines: list[int] = []
     n_cols: int | None = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -264,21 +285,27 @@ def read_columns(path: str | Path, columns: Sequence[int], key: str) -> FloatArr
             raise ReleaseError(
                 f"{where}: line {lineno} has {len(fields)} columns, earlier lines have {n_cols}"
             )
-        row = []
-        for c in columns:
+        values: list[float | None] = []
+        for c, text in enumerate(fields):
             try:
-                v = float(fields[c])
+                v: float | None = float(text)
             except ValueError:
+                if c in columns:
+                    raise ReleaseError(
+                        f"{where}: line {lineno}, column {c}: {text!r} is not a number"
+                    ) from None
+                v = None  # an unused text column
+            if v is not None and not math.isfinite(v):
                 raise ReleaseError(
-                    f"{where}: line {lineno}, column {c}: {fields[c]!r} is not a number"
-                ) from None
-            if not math.isfinite(v):
-                raise ReleaseError(f"{where}: line {lineno}, column {c}: {fields[c]} is not finite")
-            row.append(v)
-        rows.append(row)
+                    f"{where}: line {lineno}, column {c}: {text} is not finite, expected a "
+                    "finite number (NaN/inf anywhere in a release file)"
+                )
+            values.append(v)
+        rows.append([float(values[c]) for c in columns])  # type: ignore[arg-type]
+        lines.append(lineno)
     if not rows:
         raise ReleaseError(f"{where}: no data lines")
-    return np.array(rows, dtype=np.float64)
+    return np.array(rows, dtype=np.float64), np.array(lines, dtype=np.int64)
 
 
 def _curve(
@@ -290,28 +317,41 @@ def _curve(
     what: str,
     value_range: tuple[float, float] | None = None,
 ) -> Tabulation:
-    arr = read_columns(path, columns, key)
+    arr, lines = read_table(path, columns, key)
     where = f"release file {str(path)!r} ({key})"
     if arr.shape[0] < 2:
         raise ReleaseError(f"{where}: {arr.shape[0]} line(s), expected >= 2 ({what})")
     e, v = arr[:, 0], arr[:, 1]
+    ce, cv = columns
     bad = np.flatnonzero(np.diff(e) <= 0)
     if bad.size:
         i = int(bad[0]) + 1
         raise ReleaseError(
-            f"{where}: data line {i + 1}: energy {e[i]:g} keV after {e[i - 1]:g} keV, expected "
-            "strictly increasing energies"
+            f"{where}: line {lines[i]}, column {ce}: energy {e[i]:g} keV after {e[i - 1]:g} "
+            "keV, expected strictly increasing energies"
         )
     if e[0] < 0:
-        raise ReleaseError(f"{where}: energy {e[0]:g} keV is negative")
+        raise ReleaseError(
+            f"{where}: line {lines[0]}, column {ce}: energy {e[0]:g} keV is negative, expected "
+            "energies >= 0 keV"
+        )
     if value_range is not None:
         lo, hi = value_range
         out = np.flatnonzero((v < lo) | (v > hi))
         if out.size:
             i = int(out[0])
-            raise ReleaseError(
-                f"{where}: data line {i + 1}: {what} {v[i]:g} outside [{lo:g}, {hi:g}]"
+            head = (
+                f"{where}: line {lines[i]}, column {cv}: {what} {v[i]:g} outside [{lo:g}, {hi:g}]"
             )
+            if v[i] < lo and lo == 0:
+                raise ReleaseError(f"{head}, expected a non-negative {what}")
+            vmax = float(v.max())
+            if hi == 1.0 and 1.0 < vmax <= 100.0:
+                raise ReleaseError(
+                    f"{head}: looks like a percentage (maximum {vmax:g}), expected a fraction "
+                    "between 0 and 1"
+                )
+            raise ReleaseError(f"{head}, expected values between {lo:g} and {hi:g}")
     return Tabulation(e, v, mode=mode, outside=outside, source=where)
 
 
@@ -403,8 +443,15 @@ class Release:
 
 
 def read_efficiency(settings: ReleaseSettings) -> Tabulation:
-    """The efficiency curve alone (linear interpolation, ``release.efficiency.outside`` policy)."""
-    return _curve(
+    """The efficiency curve alone (linear interpolation, ``release.efficiency.outside`` policy).
+
+    Raises
+    ------
+    ReleaseError
+        Besides the checks of every curve: a value outside [0, 1] (a maximum in (1, 100]
+        "looks like a percentage") or an efficiency that is 0 everywhere.
+    """
+    tab = _curve(
         settings.directory / settings.efficiency_file,
         settings.efficiency_columns,
         "release.efficiency.file",
@@ -413,6 +460,12 @@ def read_efficiency(settings: ReleaseSettings) -> Tabulation:
         "efficiency",
         (0.0, 1.0),
     )
+    if not np.any(tab.values > 0):
+        raise ReleaseError(
+            f"{tab.source}: the efficiency (column {settings.efficiency_columns[1]}) is 0 on "
+            "every line, expected a detection efficiency > 0 somewhere (a fraction 0...1)"
+        )
+    return tab
 
 
 def read_release(settings: ReleaseSettings) -> Release:
@@ -429,27 +482,35 @@ def read_release(settings: ReleaseSettings) -> Release:
     where = f"release file {str(data_path)!r} (release.data.file)"
     events = edges = counts = None
     if settings.data_format == "unbinned":
-        arr = read_columns(data_path, [settings.data_energy_column], "release.data.file")
+        arr, lines = read_table(data_path, [settings.data_energy_column], "release.data.file")
+        if np.any(arr[:, 0] < 0):
+            i = int(np.flatnonzero(arr[:, 0] < 0)[0])
+            raise ReleaseError(
+                f"{where}: line {lines[i]}, column {settings.data_energy_column}: negative "
+                f"energy {arr[i, 0]:g} keV, expected energies >= 0 keV"
+            )
         events = np.sort(arr[:, 0])
-        if events[0] < 0:
-            raise ReleaseError(f"{where}: negative energy {events[0]:g} keV")
     elif settings.data_format == "binned":
-        arr = read_columns(data_path, [0, 1, 2], "release.data.file")
+        arr, lines = read_table(data_path, [0, 1, 2], "release.data.file")
         lo, hi, n = arr[:, 0], arr[:, 1], arr[:, 2]
         if np.any(hi <= lo):
             i = int(np.flatnonzero(hi <= lo)[0])
-            raise ReleaseError(f"{where}: data line {i + 1}: bin [{lo[i]:g}, {hi[i]:g}] is empty")
+            raise ReleaseError(
+                f"{where}: line {lines[i]}: bin [{lo[i]:g}, {hi[i]:g}] is empty, expected "
+                "low_kev < high_kev"
+            )
         gap = np.flatnonzero(np.abs(lo[1:] - hi[:-1]) > 1e-9 * max(1.0, float(hi[-1])))
         if gap.size:
             i = int(gap[0]) + 1
             raise ReleaseError(
-                f"{where}: data line {i + 1}: bin starts at {lo[i]:g} keV, previous ends at "
+                f"{where}: line {lines[i]}: bin starts at {lo[i]:g} keV, previous ends at "
                 f"{hi[i - 1]:g} keV; expected contiguous, increasing bins (low_kev high_kev counts)"
             )
         if np.any(n < 0) or np.any(np.abs(n - np.rint(n)) > 1e-6):
             i = int(np.flatnonzero((n < 0) | (np.abs(n - np.rint(n)) > 1e-6))[0])
             raise ReleaseError(
-                f"{where}: data line {i + 1}: count {n[i]:g}, expected a non-negative integer"
+                f"{where}: line {lines[i]}, column 2: count {n[i]:g}, expected a non-negative "
+                "integer"
             )
         edges = np.concatenate([lo, hi[-1:]])
         counts = np.rint(n)

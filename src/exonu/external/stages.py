@@ -19,7 +19,6 @@ import numpy as np
 from exonu.external.release import ReleaseSettings, read_efficiency, read_release
 from exonu.external.response import build_response, response_from_dict, response_to_dict
 from exonu.external.survey import compute_comparison, compute_table
-from exonu.external.unbinned import unbinned_limit, unbinned_model
 from exonu.external.workspace import external_workspace, standard_model_true
 from exonu.stats.workspace import dump_json_atomic
 
@@ -59,10 +58,13 @@ def response_stage(params: Mapping[str, Any], output: str) -> None:
 
     ``params``: ``release_dir``, ``release`` (efficiency, resolution, exposure), ``binning``.
     """
+    from exonu.external.checks import check_efficiency
+
     s = _settings(params)
     eff = read_efficiency(s)
     t_edges = _edges(params["binning"]["true_energy_kev"], "binning.true_energy_kev")
     e_edges = _edges(params["binning"]["energy_kev"], "binning.energy_kev")
+    check_efficiency(eff, e_edges)
     resp = build_response(t_edges, e_edges, eff, s.resolution, s.efficiency_applies_to)
     source = (
         f"release {s.directory} ({s.efficiency_file}; efficiency at the "
@@ -73,19 +75,29 @@ def response_stage(params: Mapping[str, Any], output: str) -> None:
 
 
 def workspace_stage(
-    params: Mapping[str, Any], response_path: str, spectra: Sequence[str], output: str
+    params: Mapping[str, Any],
+    response_path: str,
+    spectra: Sequence[str],
+    output: str,
+    strict: bool = False,
 ) -> None:
     """``workspace.json`` of the release with the configured signals.
 
     ``params``: ``analysis``, ``release_dir``, ``release``, ``binning.energy_kev`` (as
-    ``energy_kev``), ``signals``, ``physics`` (only with ``solar_nu.replace``).
+    ``energy_kev``), ``signals``, ``physics`` (only with ``solar_nu.replace``). The
+    plausibility warnings of the release and of the workspace (:mod:`exonu.stats.plausibility`)
+    are stored in its ``warnings``; with ``strict`` the first one stops the job instead
+    (nothing is written).
     """
+    from exonu.external.checks import analysis_windows, check_release_model, release_warnings
+    from exonu.stats.plausibility import check_background, enforce_strict, workspace_warnings
     from exonu.stats.workspace import Workspace, dump_workspace
 
     release = read_release(_settings(params))
     resp_doc = _load(response_path)
     resp = response_from_dict(resp_doc, response_path)
     edges = _edges(params["energy_kev"], "binning.energy_kev")
+    check_release_model(release, edges, analysis_windows(params["signals"]))
     by_name = {s["name"]: s for s in params["signals"]}
     sigs = []
     for path in spectra:
@@ -101,6 +113,12 @@ def workspace_stage(
         metadata={"response": resp_doc["source"]},
     )
     ws = Workspace.from_dict(doc, source=output)
+    files = [str(release.settings.directory / b.file) for b in release.settings.backgrounds]
+    check_background(ws, f"release background model {', '.join(files)} (release.backgrounds)")
+    ws = ws.with_warnings([*release_warnings(release, edges), *workspace_warnings(ws)])
+    for w in ws.warnings:
+        log.warning("workspace %s: %s", output, w)
+    enforce_strict(ws.warnings, strict)
     dump_workspace(ws, output)
     log.info(
         "workspace %s: %d events in %d bins, backgrounds %s",
@@ -111,12 +129,19 @@ def workspace_stage(
     )
 
 
-def unbinned_stage(params: Mapping[str, Any], spectrum_path: str, output: str) -> None:
-    """Unbinned extended-likelihood limit of one signal.
+def unbinned_stage(
+    params: Mapping[str, Any], spectrum_path: str, output: str, strict: bool = False
+) -> None:
+    """Unbinned extended-likelihood limit of one signal, with the plausibility checks.
 
     ``params``: ``analysis``, ``release_dir``, ``release``, ``signal`` (config entry), ``fit``
-    (``method``; ``neyman`` falls back to ``profile``), ``physics`` (with ``solar_nu.replace``).
+    (``method``; ``neyman`` falls back to ``profile``), ``energy_kev`` (``binning.energy_kev``:
+    the data checks and the one-bin moves of the window), ``physics`` (with
+    ``solar_nu.replace``). With ``strict`` a warning stops the job (nothing is written).
     """
+    from exonu.external.unbinned import checked_unbinned_limit
+    from exonu.stats.plausibility import enforce_strict
+
     release = read_release(_settings(params))
     spectrum = _load(spectrum_path)
     spec = params["signal"]
@@ -125,23 +150,30 @@ def unbinned_stage(params: Mapping[str, Any], spectrum_path: str, output: str) -
         log.warning("method %r is not available unbinned: using 'profile'", method)
         method = "profile"
     t_edges = np.asarray(spectrum["true_edges_kev"], dtype=np.float64)
-    model = unbinned_model(
+    edges = _edges(params["energy_kev"], "binning.energy_kev") if "energy_kev" in params else None
+    res = checked_unbinned_limit(
         release,
         spec,
         spectrum,
         tuple(spec["fit_window_kev"]),
+        method,
+        float(params["fit"]["cl"]),
         _sm(params, t_edges),
         params["analysis"],
+        edges_kev=edges,
     )
-    res = unbinned_limit(model, method, float(params["fit"]["cl"]))
+    for w in res.warnings:
+        log.warning("%s (unbinned): %s", spec["name"], w)
+    enforce_strict(res.warnings, strict, spec["name"])
     dump_json_atomic(res.to_dict(), output)
-    log.info(
-        "%s (unbinned, %d events): [%s, %s]",
-        spec["name"],
-        model.events_kev.size,
-        res.lower_limit,
-        res.upper_limit,
-    )
+    log.info("%s (unbinned): [%s, %s]", spec["name"], res.lower_limit, res.upper_limit)
+
+
+def _strict_rows(rows: Sequence[Mapping[str, Any]], strict: bool) -> None:
+    from exonu.stats.plausibility import enforce_strict
+
+    for r in rows:
+        enforce_strict(r.get("warnings", ()), strict, str(r.get("signal")))
 
 
 def table_stage(
@@ -149,11 +181,14 @@ def table_stage(
     workspace_path: str,
     response_path: str,
     outputs: Mapping[str, str],
+    strict: bool = False,
 ) -> None:
     """One limits table (``outputs``: ``json``, ``csv``, ``md``, ``tex`` paths).
 
     ``params``: ``name``, ``table`` (spec), ``physics``, ``true_energy_kev``, ``fit``,
-    ``fit_window_kev`` (``release.fit_window_kev``).
+    ``fit_window_kev`` (``release.fit_window_kev``). Every entry carries its plausibility
+    warnings (with the one-bin window check); with ``strict`` a warning stops the job before
+    anything is written.
     """
     from exonu.products.external_tables import rows_csv, table_latex, table_markdown, write_text
 
@@ -169,6 +204,7 @@ def table_stage(
         params["fit"],
         params.get("fit_window_kev"),
     )
+    _strict_rows(doc["rows"], strict)
     dump_json_atomic(doc, outputs["json"])
     write_text(rows_csv(doc["rows"]), outputs["csv"])
     write_text(table_markdown(doc), outputs["md"])
@@ -176,12 +212,17 @@ def table_stage(
 
 
 def comparison_stage(
-    params: Mapping[str, Any], spectra: Sequence[str], outputs: Mapping[str, str]
+    params: Mapping[str, Any],
+    spectra: Sequence[str],
+    outputs: Mapping[str, str],
+    strict: bool = False,
 ) -> None:
     """Limits per binning × likelihood × method (``outputs``: json, csv, md, tex).
 
     ``params``: ``analysis``, ``release_dir``, ``release`` (with ``comparison``),
     ``energy_kev`` (nominal binning), ``signals`` (the compared entries), ``cl``, ``physics``.
+    Every row carries its plausibility warnings (with the one-bin window check); with
+    ``strict`` a warning stops the job before anything is written.
     """
     from exonu.products.external_tables import (
         comparison_latex,
@@ -212,6 +253,7 @@ def comparison_stage(
         float(params["cl"]),
         _sm(params, t_edges),
     )
+    _strict_rows(doc["rows"], strict)
     dump_json_atomic(doc, outputs["json"])
     write_text(rows_csv(doc["rows"]), outputs["csv"])
     write_text(comparison_markdown(doc), outputs["md"])

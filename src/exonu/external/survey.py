@@ -6,9 +6,11 @@
   Table II (vector, axial-vector, scalar and pseudoscalar couplings at a 10-keV mediator).
   Each entry is the shared signal stage's spectrum (:func:`~exonu.external.workspace.
   spectrum_document`) folded with the release's response, added to the release workspace,
-  and one :func:`exonu.stats.limits.upper_limit` call.
+  and one :func:`exonu.stats.plausibility.checked_limit` call (the limit, its plausibility
+  warnings and the stability of the limit under a one-bin move of the window).
 * :func:`compute_comparison` — the same signals with other reconstructed binnings and with the
-  χ², Poisson and unbinned likelihoods, to show how the limits move with those choices.
+  χ², Poisson and unbinned likelihoods, to show how the limits move with those choices (every
+  row with its plausibility warnings).
 
 Computation only; the tables and figures are written by :mod:`exonu.products.external_tables`.
 """
@@ -23,7 +25,6 @@ import numpy as np
 
 from exonu.external.errors import ReleaseError
 from exonu.external.release import Release
-from exonu.external.unbinned import unbinned_limit, unbinned_model
 from exonu.external.workspace import external_workspace, response_for
 from exonu.templates.build import Response, signal_workspace_entry
 
@@ -106,8 +107,10 @@ def compute_table(
     true_energy_kev: Any,
     fit: Mapping[str, Any],
     window_kev: Sequence[float] | None = None,
+    *,
+    window_check: bool = True,
 ) -> dict[str, Any]:
-    """Every entry of one table (see the module docstring).
+    """Every entry of one table (see the module docstring), with the plausibility checks.
 
     Parameters
     ----------
@@ -125,9 +128,12 @@ def compute_table(
         ``fit`` block: ``method``, ``likelihood``, ``cl``.
     window_kev : sequence, optional
         Fit window (default: the whole binning).
+    window_check : bool
+        Also recompute every entry with the window edges moved by one bin
+        (:func:`exonu.stats.plausibility.checked_limit`; each row gets ``warnings``).
     """
     from exonu.external.workspace import spectrum_document
-    from exonu.stats.limits import upper_limit
+    from exonu.stats.plausibility import checked_limit
     from exonu.stats.workspace import Workspace
 
     edges = np.asarray(workspace_doc["binning"]["edges_kev"], dtype=np.float64)
@@ -145,9 +151,9 @@ def compute_table(
     ws = Workspace.from_dict(doc, source=f"table {name}")
     rows = []
     for e in entries:
-        res = upper_limit(
-            ws, e["name"], method=fit["method"], cl=float(fit["cl"]), likelihood=fit["likelihood"]
-        )
+        res = checked_limit(ws, e["name"], fit, window_check=window_check)
+        for w in res.warnings:
+            log.warning("table %s: %s: %s", name, e["name"], w)
         log.info(
             "table %s: %s [%s, %s] %s", name, e["name"], res.lower_limit, res.upper_limit, res.unit
         )
@@ -176,8 +182,13 @@ def compute_comparison(
     methods: Sequence[str],
     cl: float,
     sm_true_rate: np.ndarray | None = None,
+    *,
+    window_check: bool = True,
 ) -> dict[str, Any]:
-    """Limits of ``signals`` for every binning × likelihood × method (``unbinned`` once).
+    """Limits of ``signals`` for every binning × likelihood × method (``unbinned`` once), each
+    with its plausibility ``warnings`` (:mod:`exonu.stats.plausibility`; ``window_check``:
+    also the limits with the window edges moved by one bin of that binning, of the nominal
+    binning for the unbinned fit).
 
     Parameters
     ----------
@@ -190,7 +201,9 @@ def compute_comparison(
     methods : sequence of str
         ``profile`` and/or ``bayesian``.
     """
-    from exonu.stats.limits import upper_limit
+    from exonu.external.checks import release_warnings
+    from exonu.external.unbinned import checked_unbinned_limit
+    from exonu.stats.plausibility import checked_limit, workspace_warnings
     from exonu.stats.workspace import Workspace
 
     rows: list[dict[str, Any]] = []
@@ -209,10 +222,12 @@ def compute_comparison(
             external_workspace(analysis, release, edges, resp, specs, sm_true_rate),
             source=f"comparison {bname}",
         )
+        ws = ws.with_warnings([*release_warnings(release, edges), *workspace_warnings(ws)])
         for s, _ in specs:
             for lik in binned:
                 for method in methods:
-                    res = upper_limit(ws, s["name"], method=method, cl=cl, likelihood=lik)
+                    fit = {"method": method, "cl": cl, "likelihood": lik}
+                    res = checked_limit(ws, s["name"], fit, window_check=window_check)
                     rows.append(
                         _result_row(
                             res,
@@ -224,11 +239,20 @@ def compute_comparison(
                     )
     if "unbinned" in likelihoods:
         for spec, spectrum in signals:
-            model = unbinned_model(
-                release, spec, spectrum, tuple(spec["fit_window_kev"]), sm_true_rate, analysis
-            )
+            window = (float(spec["fit_window_kev"][0]), float(spec["fit_window_kev"][1]))
             for method in methods:
-                res = unbinned_limit(model, method, cl)
+                res = checked_unbinned_limit(
+                    release,
+                    spec,
+                    spectrum,
+                    window,
+                    method,
+                    cl,
+                    sm_true_rate,
+                    analysis,
+                    edges_kev=binnings[0][1],
+                    window_check=window_check,
+                )
                 rows.append(_result_row(res, spec, binning="unbinned", bin_width_kev=None))
     return {
         "analysis": analysis,

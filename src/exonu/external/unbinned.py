@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,13 @@ from exonu.external.workspace import background_components, background_densities
 from exonu.stats.limits import LimitResult, bayesian_interval, profile_threshold
 from exonu.templates.build import exposure_factor
 
-__all__ = ["UnbinnedModel", "UnbinnedProfile", "unbinned_limit", "unbinned_model"]
+__all__ = [
+    "UnbinnedModel",
+    "UnbinnedProfile",
+    "checked_unbinned_limit",
+    "unbinned_limit",
+    "unbinned_model",
+]
 
 FloatArray = npt.NDArray[np.float64]
 _EPS = 1e-12  # events/keV; continuation point of the log
@@ -457,6 +463,7 @@ def unbinned_limit(
         raise ReleaseError(
             f"method {method!r} is not known for the unbinned fit (bayesian, profile)"
         )
+    at_bound = _at_bound(prof)
     relevant = [f for f in prof.points.values() if f.cost - prof.best.cost < 50.0]
     fit_valid = all(f.valid for f in relevant) and prof.best.valid and prof.zero.valid
     if not fit_valid and message == "ok":
@@ -493,4 +500,71 @@ def unbinned_limit(
         intervals=interval if method == "profile" else (),
         n_fits=prof.n_fits,
         message=message,
+        parameters_at_bound=at_bound,
     )
+
+
+def _at_bound(prof: UnbinnedProfile, tol: float = 1e-5) -> tuple[str, ...]:
+    """Free parameters of the best fit on a bound (x at its lower bound, p_j at 0 or at max)."""
+    m = prof.model
+    out = []
+    x = float(prof.best.values[0])
+    if (math.isfinite(prof.lower) and x - prof.lower < tol * max(1.0, abs(prof.lower))) or (
+        math.isfinite(prof.upper) and prof.upper - x < tol * max(1.0, abs(prof.upper))
+    ):
+        out.append(m.names[0])
+    _, fixed = m._constraint()
+    for j, r in enumerate(m.relative_uncertainty):
+        if fixed[j]:
+            continue
+        p = float(prof.best.values[1 + j])
+        p_hi = _P_MAX_FREE if (r is None or r == 0) else 1.0 + 10.0 * r
+        if p < tol or p_hi - p < tol * p_hi:
+            out.append(m.names[1 + j])
+    return tuple(out)
+
+
+def checked_unbinned_limit(
+    release: Release,
+    spec: Mapping[str, Any],
+    spectrum: Mapping[str, Any],
+    window_kev: tuple[float, float],
+    method: str,
+    cl: float,
+    sm_true_rate: FloatArray | None = None,
+    analysis: str = "",
+    *,
+    edges_kev: npt.ArrayLike | None = None,
+    window_check: bool = True,
+) -> LimitResult:
+    """:func:`unbinned_limit` of one signal with the plausibility checks of
+    :mod:`exonu.stats.plausibility`.
+
+    The result carries the release's data warnings (against the binning ``edges_kev``
+    [keV], when given), "no observed event" for an empty window, and the result warnings (a
+    fit at a bound, a background-only discrepancy, and with ``window_check`` and
+    ``edges_kev`` the limits with the window edges moved by one bin of ``edges_kev``).
+    """
+    from exonu.external.checks import release_warnings
+    from exonu.stats.plausibility import result_warnings, window_variants
+
+    def limit(window: Sequence[float]) -> LimitResult:
+        w = (float(window[0]), float(window[1]))
+        model = unbinned_model(release, spec, spectrum, w, sm_true_rate, analysis)
+        return unbinned_limit(model, method, cl)
+
+    model = unbinned_model(release, spec, spectrum, window_kev, sm_true_rate, analysis)
+    res = unbinned_limit(model, method, cl)
+    inputs = []
+    if edges_kev is not None:
+        inputs += release_warnings(release, edges_kev)
+    if model.events_kev.size == 0:
+        inputs.append(
+            f"no observed event in the fit window [{window_kev[0]:g}, {window_kev[1]:g}] keV "
+            "(unbinned): the data do not overlap the fitted energies"
+        )
+    windows = (
+        window_variants(edges_kev, window_kev) if (window_check and edges_kev is not None) else []
+    )
+    found = result_warnings(res, limit if windows else None, windows)
+    return res.with_warnings([*inputs, *found])

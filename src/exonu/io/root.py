@@ -19,6 +19,7 @@ reads ~2.5x faster than small baskets; ``../shared/notes/event-loop-performance.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -129,11 +130,7 @@ class EventFileMeta:
             raise EventFileError(
                 f"{source}: '{META_NAME}' kind is {doc['kind']!r}, expected one of {KINDS}"
             )
-        if not isinstance(doc["n_generated"], int) or doc["n_generated"] < 0:
-            raise EventFileError(f"{source}: '{META_NAME}' n_generated must be an integer >= 0")
-        for key in ("livetime_s", "activity_bq"):
-            if not isinstance(doc[key], int | float) or doc[key] < 0:
-                raise EventFileError(f"{source}: '{META_NAME}' {key} must be a number >= 0")
+        _check_numbers(doc, source)
         meta = cls(**doc)
         meta.check(source)
         return meta
@@ -167,6 +164,28 @@ class EventFileMeta:
             return None
         e = self.extra
         return str(e["variation"]), str(e["nominal"]), float(e["shift_sigma"])
+
+
+def _check_numbers(doc: Mapping[str, Any], source: str) -> None:
+    """The counts and rates of a metadata document: ``n_generated`` an integer >= 1, live
+    time and activity finite numbers >= 0, and a data file's live time > 0 (it normalises
+    every Monte-Carlo sample). Monte Carlo may have zero activity (a background switched
+    off) and zero live time (the signal Monte Carlo, normalised by the physics)."""
+
+    def bad(key: str, expected: str) -> EventFileError:
+        return EventFileError(f"{source}: {META_NAME}.{key} is {doc[key]!r}, expected {expected}")
+
+    n = doc["n_generated"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise bad("n_generated", "an integer >= 1 (events generated or recorded)")
+    for key, unit in (("livetime_s", "seconds"), ("activity_bq", "Bq")):
+        v = doc[key]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise bad(key, f"a finite number of {unit}")
+        if v < 0:
+            raise bad(key, f"a number >= 0 {unit}")
+    if doc["kind"] == "data" and not doc["livetime_s"] > 0:
+        raise bad("livetime_s", "a number > 0 seconds (the live time of the data file)")
 
 
 def expected_branches(kind: str) -> dict[str, tuple[str, str]]:
@@ -239,6 +258,8 @@ class EventFileInfo:
 def _open(path: Path) -> uproot.ReadOnlyDirectory:
     if not path.exists():
         raise EventFileError(f"{path}: file does not exist")
+    if path.is_dir():
+        raise EventFileError(f"{path}: is a directory, expected a ROOT event file")
     try:
         fin = uproot.open(path)
     except Exception as err:  # uproot raises many kinds for corrupt input

@@ -127,9 +127,18 @@ def load_ratio_table(path: str) -> tuple[np.ndarray, np.ndarray]:
     file = Path(path)
     if not file.is_file():
         raise PhysicsError(f"rrpa_table: file {path!r} not found")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise PhysicsError(
+            f"rrpa_table {path!r}: not a text file (byte {err.start} is not UTF-8), expected "
+            "lines 'energy_kev ratio'"
+        ) from None
+    except OSError as err:
+        raise PhysicsError(f"rrpa_table {path!r}: cannot read ({err.strerror})") from None
     energies: list[float] = []
     ratios: list[float] = []
-    for number, raw in enumerate(file.read_text().splitlines(), start=1):
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue

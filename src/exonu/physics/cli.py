@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +28,8 @@ from exonu.physics.settings import ATOMIC_MODELS, FLAVOUR_COMPOSITIONS, PhysicsS
 __all__ = ["main", "parse_energies", "register", "run"]
 
 _DEFAULT_ENERGIES = "1,2,5,10,20,50,100,200"
+#: Most energies one ``start:stop:step`` may give (a typo in the step must not exhaust memory).
+MAX_ENERGIES = 100_000
 
 
 def _models_help() -> str:
@@ -56,11 +60,18 @@ def parse_energies(text: str) -> np.ndarray:
     try:
         if ":" in text:
             start, stop, step = (float(part) for part in text.split(":"))
-            if step <= 0 or stop < start:
+            if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
                 raise ValueError
             count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            if count > MAX_ENERGIES:
+                raise PhysicsError(
+                    f"--energies-kev: {text!r} gives {count} energies, expected at most "
+                    f"{MAX_ENERGIES} (a larger step?)"
+                )
             return start + step * np.arange(count)
         return np.array([float(part) for part in text.split(",") if part.strip()])
+    except PhysicsError:
+        raise
     except ValueError:
         raise PhysicsError(
             f"--energies-kev: expected 'E1,E2,...' or 'start:stop:step' in keV, got {text!r}"
@@ -72,12 +83,16 @@ def _parse_params(items: list[str] | None, model: str) -> dict[str, float]:
     params: dict[str, float] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
-        if not sep:
+        name = name.strip()
+        if not sep or not name:
             raise PhysicsError(f"--param: expected NAME=VALUE, got {item!r}")
         try:
-            params[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise PhysicsError(f"--param {name}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise PhysicsError(f"--param {name}: expected a finite number, got {value!r}")
+        params[name] = number
     if info.parameter is None:
         if params:
             raise PhysicsError(f"--param: model {model!r} takes no parameter")
@@ -90,6 +105,26 @@ def _parse_params(items: list[str] | None, model: str) -> dict[str, float]:
         )
     params.setdefault(info.parameter, info.reference_value)
     return params
+
+
+def check_plot_path(text: str) -> Path:
+    """The ``--plot`` file: its directory exists and its suffix is a figure format."""
+    path = Path(text)
+    if path.is_dir() or text.endswith(("/", "\\")):
+        raise PhysicsError(f"--plot {text}: is a directory, expected a file name such as rate.png")
+    parent = path.parent
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise PhysicsError(f"--plot {text}: directory {parent} {what}")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if path.suffix.lower().lstrip(".") not in formats:
+        raise PhysicsError(
+            f"--plot {text}: expected a file name ending in a figure format "
+            f"({', '.join('.' + f for f in formats)}), got suffix {path.suffix or '(none)'!r}"
+        )
+    return path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -146,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         )
         params = _parse_params(args.param, args.model)
         energies = parse_energies(args.energies_kev)
+        if args.plot:
+            check_plot_path(args.plot)
         sm = standard_model_rate(energies, settings)
         basis = signal_basis(
             args.model,
@@ -156,7 +193,13 @@ def run(args: argparse.Namespace) -> int:
             treatment=args.treatment,
         )
         value = next(iter(params.values()), 0.0)
-        excess = basis.excess(value)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            excess = basis.excess(value)
+        if not (np.all(np.isfinite(sm)) and np.all(np.isfinite(excess))):
+            what = ", ".join(f"{k}={v:g}" for k, v in params.items()) or "the energies"
+            raise PhysicsError(
+                f"--param {what}: the rates overflow (not finite numbers); expected a smaller value"
+            )
         if args.plot:
             from exonu.physics.plot import plot_rate_spectra
 
@@ -175,14 +218,17 @@ def run(args: argparse.Namespace) -> int:
                 treatment=args.treatment,
             ).excess(value)
             label = args.model + "".join(f", {k}={v:g}" for k, v in params.items())
-            plot_rate_spectra(
-                args.plot,
-                grid,
-                standard_model_rate(grid, settings),
-                plot_excess if params else None,
-                label=label,
-                title=f"flavour {args.flavour}, atomic {args.atomic}, flux set {args.flux_set}",
-            )
+            try:
+                plot_rate_spectra(
+                    args.plot,
+                    grid,
+                    standard_model_rate(grid, settings),
+                    plot_excess if params else None,
+                    label=label,
+                    title=f"flavour {args.flavour}, atomic {args.atomic}, flux set {args.flux_set}",
+                )
+            except OSError as err:
+                raise PhysicsError(f"--plot {args.plot}: cannot write ({err.strerror})") from None
     except PhysicsError as error:
         print(f"exonu rate: error: {error}", file=sys.stderr)
         return 2
@@ -203,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         }
         if args.plot:
             document["plot"] = str(args.plot)
-        print(json.dumps(document, indent=1))
+        print(json.dumps(document, indent=1, allow_nan=False))
     else:
         header = f"# {args.model} {params} flavour={args.flavour} rates in {RATE_UNIT}"
         print(header)
@@ -215,7 +261,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry point with only the ``rate`` subcommand."""
-    parser = argparse.ArgumentParser(prog="exonu", description="exonu physics commands")
+    from exonu.cli import OneLineParser
+
+    parser = OneLineParser(prog="exonu", description="exonu physics commands")
     subparsers = parser.add_subparsers(dest="command", required=True)
     register(subparsers)
     args = parser.parse_args(argv)

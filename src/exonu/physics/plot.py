@@ -5,6 +5,7 @@ Plotting is kept apart from computation; matplotlib is imported only inside the 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ def plot_rate_spectra(
     Parameters
     ----------
     path : str or Path
-        Output file (format from the suffix, e.g. ``.png``, ``.pdf``).
+        Output file (format from the suffix, e.g. ``.png``, ``.pdf``; PNG without one),
+        written atomically.
     energy_kev : numpy.ndarray
         Recoil energies [keV].
     sm, excess : numpy.ndarray
@@ -67,5 +69,12 @@ def plot_rate_spectra(
     axes.legend(fontsize="small")
     axes.grid(True, which="both", alpha=0.3)
     out = Path(path)
-    figure.savefig(out, dpi=120, bbox_inches="tight")
+    # format from the suffix; written under a temporary name and renamed when complete
+    fmt = out.suffix.lstrip(".").lower() or "png"
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        figure.savefig(tmp, dpi=120, bbox_inches="tight", format=fmt)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out

@@ -70,7 +70,10 @@ class PhysicsSettings:
     flavour_fractions : tuple of float
         (ν_e, ν_μ, ν_τ) fractions used by ``flavour_composition="fixed"``; must sum to 1.
     sin2_theta12, sin2_theta13, sin2_theta23 : float
-        Mixing angles (PDG 2022 defaults).
+        Mixing angles (PDG 2022 defaults: R. L. Workman et al., PTEP 2022 (2022) 083C01;
+        sin²θ₂₃ = 0.546 ± 0.021 is the normal-ordering global value, upper octant, so that
+        ν_μ and ν_τ carry cos²θ₂₃ = 0.454 and sin²θ₂₃ = 0.546 of 1 − P_ee as in Khan-1T eq. 8 —
+        with maximal mixing, 0.5, their limits would be identical).
     dm2_21_ev2 : float
         Solar mass splitting Δm²₂₁ [eV²].
     sin2_theta_w : float
@@ -117,7 +120,7 @@ class PhysicsSettings:
     sin2_theta12: float = 0.307
     sin2_theta13: float = 0.0220
     dm2_21_ev2: float = 7.53e-5
-    sin2_theta23: float = 0.5
+    sin2_theta23: float = 0.546
     sin2_theta_w: float = 0.23857
     radiative_corrections: bool = False
     bks_rho: float = 1.0126

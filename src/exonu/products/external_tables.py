@@ -10,6 +10,10 @@ Reads the JSON documents of :mod:`exonu.external.survey` (``tables/<name>.json``
 * figures: the intervals of a table, the binning/likelihood comparison, and an overview of
   the release (data, background model, detection probability of the response).
 
+Entries with plausibility warnings (``warnings`` of the rows, :mod:`exonu.stats.plausibility`)
+are marked: the CSV has their number (``warnings``) and texts (``warning_messages``), Markdown
+and LaTeX a dagger †k on the entry and the list under the table, the figures a red note.
+
 Matplotlib is imported only inside the figure functions (Agg backend, mplhep style).
 """
 
@@ -25,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from exonu.products.style import warning_note
+
 __all__ = [
     "comparison_figure",
     "comparison_latex",
@@ -34,6 +40,7 @@ __all__ = [
     "table_figure",
     "table_latex",
     "table_markdown",
+    "warning_notes",
     "write_text",
 ]
 
@@ -87,6 +94,8 @@ CSV_COLUMNS = (
     "fit_window_kev",
     "valid",
     "message",
+    "warnings",
+    "warning_messages",
 )
 
 
@@ -112,9 +121,56 @@ def _num(v: float) -> str:
     return f"{r:g}" if abs(r) < 1e4 else f"{r:.0f}"
 
 
-def _interval(row: Mapping[str, Any], exp: int) -> str:
+def _warning_marks(rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    """Footnote number k (1, 2, ...) of every row with warnings, keyed by ``id(row)``."""
+    marks: dict[int, int] = {}
+    for r in rows:
+        if r.get("warnings"):
+            marks[id(r)] = len(marks) + 1
+    return marks
+
+
+def _dagger(row: Mapping[str, Any], marks: Mapping[int, int] | None, tex: bool) -> str:
+    k = (marks or {}).get(id(row))
+    if k is None:
+        return ""
+    return rf"$^{{\dagger{k}}}$" if tex else f" †{k}"
+
+
+def warning_notes(rows: Sequence[Mapping[str, Any]], tex: bool = False) -> list[str]:
+    """``†k <signal> (<variant>): <warning>; ...`` for every row with warnings (Markdown), or
+    LaTeX lines (``tex``)."""
+    from exonu.products.tables import latex_notes
+
+    marks = _warning_marks(rows)
+    notes = []
+    for r in rows:
+        k = marks.get(id(r))
+        if k is None:
+            continue
+        what = str(r.get("signal"))
+        if r.get("binning") is not None:  # a comparison row: which variant
+            what += f" ({_variant(r)}, {r.get('method')})"
+        notes.append(f"{'' if tex else '†'}{k} {what}: " + "; ".join(r["warnings"]))
+    return latex_notes(notes) if tex else notes
+
+
+def _notes_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    notes = warning_notes(rows)
+    if not notes:
+        return ""
+    return (
+        "\nWarnings of the plausibility checks (exonu.stats.plausibility):\n\n"
+        + "\n".join(f"- {n}" for n in notes)
+        + "\n"
+    )
+
+
+def _interval(
+    row: Mapping[str, Any], exp: int, marks: Mapping[int, int] | None = None, tex: bool = False
+) -> str:
     up = row["upper_limit"] / 10.0**exp
-    flag = "" if row.get("valid", True) else " (!)"
+    flag = ("" if row.get("valid", True) else " (!)") + _dagger(row, marks, tex)
     if row.get("lower_limit") is None:
         return f"< {_num(up)}{flag}"
     return f"[{_num(row['lower_limit'] / 10.0**exp)}, {_num(up)}]{flag}"
@@ -148,6 +204,7 @@ def _layout(doc: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
 def _grid(doc: Mapping[str, Any], tex: bool) -> tuple[list[str], list[list[str]]]:
     """Header and body of a table document (Khan's Table I / II layout)."""
     rows = doc["rows"]
+    marks = _warning_marks(rows)
     flavours, models = _layout(doc)
     by_key = {(_model_key(r), r["flavour"]): r for r in rows}
     multi = len({m for m, _ in models}) < len(models)
@@ -166,7 +223,7 @@ def _grid(doc: Mapping[str, Any], tex: bool) -> tuple[list[str], list[list[str]]
             line = [flav.get(f, f)]
             for mk in models:
                 r = by_key.get((mk, f))
-                line.append(_interval(r, exps[mk]) if r else "–")
+                line.append(_interval(r, exps[mk], marks, tex) if r else "–")
             body.append(line)
         return header, body
     header = ["coupling", f"{cl} limit", "best fit", "Δχ²(0)"]
@@ -181,7 +238,7 @@ def _grid(doc: Mapping[str, Any], tex: bool) -> tuple[list[str], list[list[str]]
         body.append(
             [
                 f"{label} {unit}",
-                _interval(r, exp),
+                _interval(r, exp, marks, tex),
                 _num(r["best_fit"] / 10.0**exp),
                 f"{r['delta_chi2_zero']:.2f}",
             ]
@@ -195,9 +252,18 @@ def _markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _latex(header: Sequence[str], body: Sequence[Sequence[str]], caption: str) -> str:
+def _latex(
+    header: Sequence[str],
+    body: Sequence[Sequence[str]],
+    caption: str,
+    notes: Sequence[str] = (),
+) -> str:
     def esc(s: str) -> str:
-        return s if "$" in s else s.replace("%", r"\%").replace("<", r"$<$")
+        # escape outside math mode only (the even pieces between $ signs)
+        parts = s.split("$")
+        for i in range(0, len(parts), 2):
+            parts[i] = parts[i].replace("%", r"\%").replace("<", r"$<$")
+        return "$".join(parts)
 
     out = [
         r"\begin{table}[htbp]",
@@ -208,7 +274,8 @@ def _latex(header: Sequence[str], body: Sequence[Sequence[str]], caption: str) -
         r"\hline",
     ]
     out += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
-    out += [r"\hline", r"\end{tabular}", rf"\caption{{{esc(caption)}}}", r"\end{table}"]
+    out += [r"\hline", r"\end{tabular}", *notes]
+    out += [rf"\caption{{{esc(caption)}}}", r"\end{table}"]
     return "\n".join(out) + "\n"
 
 
@@ -229,13 +296,14 @@ def table_markdown(doc: Mapping[str, Any]) -> str:
     header, body = _grid(doc, tex=False)
     flagged = any(not r.get("valid", True) for r in doc["rows"])
     note = "\n(!) = a fit did not converge; see the CSV/JSON message.\n" if flagged else ""
+    note += _notes_markdown(doc["rows"])
     return f"**{doc['table']}** — {_caption(doc)}\n\n" + _markdown(header, body) + note
 
 
 def table_latex(doc: Mapping[str, Any]) -> str:
     """LaTeX ``table`` environment of a ``tables/<name>.json`` document."""
     header, body = _grid(doc, tex=True)
-    return _latex(header, body, _caption(doc))
+    return _latex(header, body, _caption(doc), warning_notes(doc["rows"], tex=True))
 
 
 def rows_csv(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -246,6 +314,9 @@ def rows_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     for r in rows:
         d = {k: r.get(k) for k in CSV_COLUMNS}
         d["signal"] = r.get("signal")
+        messages = list(r.get("warnings") or [])
+        d["warnings"] = len(messages)
+        d["warning_messages"] = " | ".join(messages)
         if isinstance(d["fit_window_kev"], list):
             d["fit_window_kev"] = "-".join(f"{v:g}" for v in d["fit_window_kev"])
         w.writerow({k: ("" if v is None else v) for k, v in d.items()})
@@ -266,6 +337,7 @@ def _variant(row: Mapping[str, Any]) -> str:
 
 def _comparison_grid(doc: Mapping[str, Any], tex: bool) -> tuple[list[str], list[list[str]]]:
     rows = doc["rows"]
+    marks = _warning_marks(rows)
     variants = list(dict.fromkeys(_variant(r) for r in rows))
     keys = list(dict.fromkeys((r["signal"], r["method"]) for r in rows))
     header = ["signal", "method", *variants]
@@ -276,7 +348,11 @@ def _comparison_grid(doc: Mapping[str, Any], tex: bool) -> tuple[list[str], list
         exp = _exponent([v for r in sel.values() for v in (r["lower_limit"], r["upper_limit"])])
         label = f"{sig} {_unit(first, exp, tex)}"
         body.append(
-            [label, method, *[_interval(sel[v], exp) if v in sel else "–" for v in variants]]
+            [
+                label,
+                method,
+                *[_interval(sel[v], exp, marks, tex) if v in sel else "–" for v in variants],
+            ]
         )
     return header, body
 
@@ -289,14 +365,17 @@ def comparison_markdown(doc: Mapping[str, Any]) -> str:
         "different binnings and likelihoods (χ² = XMASS eq. 4, Poisson = Baker–Cousins, "
         "unbinned = extended likelihood)\n\n"
     )
-    return cap + _markdown(header, body)
+    return cap + _markdown(header, body) + _notes_markdown(doc["rows"])
 
 
 def comparison_latex(doc: Mapping[str, Any]) -> str:
     """LaTeX version of :func:`comparison_markdown`."""
     header, body = _comparison_grid(doc, tex=True)
     return _latex(
-        header, body, f"{100 * float(doc['cl']):g} % CL limits per binning and likelihood"
+        header,
+        body,
+        f"{100 * float(doc['cl']):g} % CL limits per binning and likelihood",
+        warning_notes(doc["rows"], tex=True),
     )
 
 
@@ -312,6 +391,13 @@ def _pyplot(style: str) -> Any:
 
     plt.style.use(getattr(mplhep.style, style))
     return plt
+
+
+def _row_warnings(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Distinct ``<signal>: <warning>`` of the rows (the figure note)."""
+    return list(
+        dict.fromkeys(f"{r.get('signal')}: {w}" for r in rows for w in r.get("warnings") or [])
+    )
 
 
 def _save(fig: Any, outputs: Sequence[str]) -> None:
@@ -358,6 +444,7 @@ def table_figure(doc: Mapping[str, Any], outputs: Sequence[str], plots: Mapping[
         if doc.get("mediator_mass_mev") is not None:
             title += f", $m$ = {1e3 * float(doc['mediator_mass_mev']):g} keV"
         ax.set_title(title, fontsize=12)
+        warning_note(fig, _row_warnings(rows))
         _save(fig, outputs)
         plt.close(fig)
         return
@@ -371,6 +458,7 @@ def table_figure(doc: Mapping[str, Any], outputs: Sequence[str], plots: Mapping[
         ax.set_xlabel(f"{_column_label(sel[0], multi, True)} {_unit(sel[0], exp, True)}")
     axes[0][0].set_title(f"{doc['table']} ({cl})", fontsize=12, loc="left")
     fig.tight_layout()
+    warning_note(fig, _row_warnings(rows))
     _save(fig, outputs)
     plt.close(fig)
 
@@ -393,6 +481,7 @@ def comparison_figure(
         ax.set_xlabel(f"{sig} {_unit(sel[0], exp, True)}")
         ax.tick_params(axis="y", labelsize=9)
     fig.tight_layout()
+    warning_note(fig, _row_warnings(rows))
     _save(fig, outputs)
     plt.close(fig)
 

@@ -35,6 +35,7 @@ from exonu.products.style import (
     pyplot,
     save_figure,
     unit_label,
+    warning_note,
 )
 
 __all__ = [
@@ -106,6 +107,15 @@ def _dpi(plots: Mapping[str, Any]) -> int:
     return int(plots.get("dpi", 120))
 
 
+def _scan_warnings(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``<hypothesis>: <warning>`` of every scan result with plausibility warnings."""
+    return [
+        f"{r.get('hypothesis', r.get('signal'))}: {w}"
+        for r in results
+        for w in r.get("warnings") or []
+    ]
+
+
 def _corner_label(ax: Any, text: str) -> None:
     ax.text(0.05, 0.95, text, transform=ax.transAxes, va="top", ha="left", fontsize=11)
 
@@ -162,7 +172,8 @@ def fit_figure(
     best-fit signal + background (blue) with its ±1σ band (green), and the signal alone at
     the 90 % CL upper limit (red dotted). Bottom: data / best fit, the band, and
     (best fit + signal at the limit) / best fit. ``doc`` is
-    :func:`exonu.products.spectra.fit_spectrum`.
+    :func:`exonu.products.spectra.fit_spectrum`; its plausibility ``warnings`` are written in
+    red above the plot.
     """
     plt = pyplot(plots.get("style", "ATLAS"))
     edges = np.asarray(doc["edges_kev"], dtype=float)
@@ -244,6 +255,7 @@ def fit_figure(
     rax.set_xlabel("reconstructed energy [keV]")
     rax.set_xlim(edges[0], edges[-1])
     fig.subplots_adjust(left=0.13, right=0.97, top=0.97, bottom=0.09)
+    warning_note(fig, doc.get("warnings") or lim.get("warnings") or [])
     save_figure(fig, outputs, dpi=_dpi(plots))
 
 
@@ -333,6 +345,7 @@ def millicharge_figure(
     ax.tick_params(axis="x", which="minor", bottom=False, top=False)
     ax.legend(fontsize=9, loc="upper left", ncol=2)
     fig.tight_layout()
+    warning_note(fig, _scan_warnings(scan["results"]))
     save_figure(fig, outputs, dpi=_dpi(plots))
 
 
@@ -409,6 +422,7 @@ def exclusion_figure(
         ax.set_xlim(min(masses) / 2, max(masses) * 2)
     ax.legend(uniq.values(), uniq.keys(), fontsize=9, loc="lower right")
     fig.tight_layout()
+    warning_note(fig, _scan_warnings(results))
     save_figure(fig, outputs, dpi=_dpi(plots))
 
 

@@ -15,8 +15,9 @@ Tables (one YAML file each in the archive), from the documents the other product
 
 :func:`write_submission` runs ``Submission.create_files(validate=True)`` (the
 hepdata-validator full-submission check) in a private temporary directory — hepdata_lib
-writes ``submission.tar.gz`` into the working directory — and moves the archive to the
-requested path.
+writes ``submission.tar.gz`` into the working directory — and repacks the archive at the
+requested path so that identical inputs give an identical file (no time stamps, owners or
+file order of the machine that wrote it).
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_submission", "write_submission"]
+__all__ = ["build_submission", "reproducible_tar_gz", "write_submission"]
 
 _UNITS = {"mu_B": "mu_B", "e": "e", "cm2": "cm^2", "1": ""}
 
@@ -104,7 +104,44 @@ def _spectrum_table(doc: Mapping[str, Any]) -> Any:
     return t
 
 
-def _limits_table(rows: Sequence[Mapping[str, Any]]) -> Any:
+_LIKELIHOODS = {
+    "chi2": "the chi2 of XMASS-I eq. 4 (data and MC variance in the denominator, Gaussian "
+    "pull terms, eqs. 5-7)",
+    "poisson": "the Poisson likelihood (Baker-Cousins chi2) with the pull terms of XMASS-I eq. 7",
+}
+
+
+def likelihood_statement(docs: Sequence[Mapping[str, Any]]) -> str:
+    """Which likelihood, MC-statistics treatment and limit method the numbers of ``docs``
+    (limit results, spectrum documents) used, as one sentence."""
+    from exonu.stats.model import DEFAULT_MC_STATISTICS
+
+    def values(key: str, default: str | None = None) -> list[str]:
+        found = set()
+        for d in docs:
+            v = d.get(key) or (d.get("limit") or {}).get(key) or default
+            if v:
+                found.add(str(v))
+        return sorted(found)
+
+    liks = values("likelihood")
+    text = "Likelihood: " + (
+        "; ".join(_LIKELIHOODS.get(v, v) for v in liks) if liks else "not recorded"
+    )
+    text += (
+        "; Monte-Carlo statistics of the templates: "
+        + ", ".join(values("mc_statistics", DEFAULT_MC_STATISTICS))
+        + " (exonu.stats.model; chosen by benchmarks/records/mcstat_coverage.md)"
+    )
+    methods = values("method")
+    if methods:
+        text += "; limits by the " + ", ".join(methods) + " method"
+    return (
+        text + ". The pyhf workspaces of products/pyhf are the Poisson version of the same model."
+    )
+
+
+def _limits_table(rows: Sequence[Mapping[str, Any]], statement: str = "") -> Any:
     from hepdata_lib import Table
 
     t = Table("Limits")
@@ -112,8 +149,8 @@ def _limits_table(rows: Sequence[Mapping[str, Any]]) -> Any:
         "Best fit, chi2 at the best fit and at zero coupling, ndof and the limits of every "
         "configured fit and scan hypothesis (scans over a mass grid: see the exclusion tables). "
         "The limit is an upper limit, or an interval when a lower limit is given; units in the "
-        "'unit' column."
-    )
+        "'unit' column. " + statement
+    ).strip()
     t.location = "summary table"
 
     def col(key: str) -> list[Any]:
@@ -144,7 +181,7 @@ def _exclusion_table(scan: Mapping[str, Any]) -> Any:
     t.description = (
         f"{first['analysis']}: {100 * (first.get('cl') or 0.9):g}% CL upper limit on "
         f"{first['parameter']} ({first['model'].replace('_', ' ')}) versus the mediator mass, "
-        f"method {first.get('method')}."
+        f"method {first.get('method')}. " + likelihood_statement(results)
     )
     t.location = "XMASS-I style Fig. 6"
     t.add_variable(
@@ -272,10 +309,14 @@ def build_submission(
         "mediators) in a liquid-xenon electron-recoil spectrum, following XMASS-I "
         "(PLB 809 (2020) 135741) and A. N. Khan (arXiv:2006.12887)."
     )
+    statement = likelihood_statement(
+        [*spectra, *[r for scan in exclusion_scans for r in scan.get("results", [])]]
+    )
+    sub.comment += " " + statement
     for doc in spectra:
         sub.add_table(_spectrum_table(doc))
     if summary_rows:
-        sub.add_table(_limits_table(summary_rows))
+        sub.add_table(_limits_table(summary_rows, statement))
     for scan in exclusion_scans:
         sub.add_table(_exclusion_table(scan))
     for doc in curves:
@@ -297,8 +338,43 @@ def _cwd(path: Path) -> Any:
         os.chdir(old)
 
 
+def reproducible_tar_gz(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Repack the tar.gz ``source`` as ``target`` so that the same contents give the same
+    bytes: members sorted by name, modification times 0, owner 0/0 without names, modes
+    0644 (directories 0755), and a gzip header without time stamp or file name."""
+    import gzip
+    import io
+    import tarfile
+
+    with tarfile.open(source) as tin:
+        members = sorted(tin.getmembers(), key=lambda m: m.name)
+        payload = []
+        for m in members:
+            if not (m.isfile() or m.isdir()):
+                raise ValueError(f"{source}: member {m.name!r} is neither file nor directory")
+            fh = tin.extractfile(m) if m.isfile() else None
+            payload.append((m.name, m.isdir(), fh.read() if fh else b""))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tout:
+        for name, is_dir, data in payload:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
+            info.mode = 0o755 if is_dir else 0o644
+            info.size = len(data)
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tout.addfile(info, io.BytesIO(data) if not is_dir else None)
+    with (
+        open(target, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
+        gz.write(buf.getvalue())
+
+
 def write_submission(sub: Any, archive: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write and validate the submission; move ``submission.tar.gz`` to ``archive``.
+    """Write and validate the submission; repack ``submission.tar.gz`` byte-reproducibly
+    (:func:`reproducible_tar_gz`) as ``archive`` (atomically: a temporary name, renamed).
 
     Returns
     -------
@@ -318,7 +394,12 @@ def write_submission(sub: Any, archive: str | os.PathLike[str]) -> dict[str, Any
         produced = work / "submission.tar.gz"
         with tarfile.open(produced) as tar:
             names = sorted(tar.getnames())
-        shutil.move(str(produced), archive)
+        tmp = archive.with_name(f".{archive.name}.tmp")
+        try:
+            reproducible_tar_gz(produced, tmp)
+            os.replace(tmp, archive)
+        finally:
+            tmp.unlink(missing_ok=True)
     return {
         "valid": True,
         "validator": "hepdata_validator FullSubmissionValidator (hepdata_lib create_files)",

@@ -89,7 +89,9 @@ class ProductPlan:
     contours : dict
         ``plots.contours`` entries by name.
     pyhf_signals : tuple of str
-        Configured signals with a single power of their coupling (exportable to pyhf).
+        Configured signals with a single power of their coupling (a pyhf workspace each).
+    pyhf_patchsets : tuple of str
+        The other configured signals (interference): a pyhf PatchSet over the coupling each.
     """
 
     signals: tuple[str, ...]
@@ -99,6 +101,8 @@ class ProductPlan:
     curve_scans: tuple[str, ...]
     contours: dict[str, dict[str, Any]]
     pyhf_signals: tuple[str, ...]
+    published_comparison: bool = False
+    pyhf_patchsets: tuple[str, ...] = ()
 
     def targets(self, results: str, formats: Sequence[str]) -> list[str]:
         """Every product file (for ``all_products()``)."""
@@ -110,12 +114,19 @@ class ProductPlan:
             *[f"exclusion_{s}" for s in self.mass_scans],
             *[f"delta_chi2_{s}" for s in self.curve_scans],
             *[f"contour_{c}" for c in self.contours],
+            *(["published_comparison"] if self.published_comparison else []),
         ]
         return [
             *[p for stem in stems for p in figure_paths(results, stem, formats)],
             *[f"{results}/tables/summary.{ext}" for ext in ("csv", "md", "tex")],
             f"{products}/hepdata/submission.tar.gz",
             *[f"{products}/pyhf/{s}.json" for s in self.pyhf_signals],
+            *[f"{products}/pyhf/{s}_patchset.json" for s in self.pyhf_patchsets],
+            *(
+                [f"{results}/tables/published_comparison.{ext}" for ext in ("md", "csv")]
+                if self.published_comparison
+                else []
+            ),
         ]
 
 
@@ -158,4 +169,6 @@ def product_plan(config: Mapping[str, Any]) -> ProductPlan:
         curve_scans=curve_scans,
         contours={c["name"]: canonical(c) for c in plots["contours"]},
         pyhf_signals=pyhf,
+        pyhf_patchsets=tuple(s for s in signals if s not in pyhf),
+        published_comparison=bool(plots.get("published_comparison", False)),
     )

@@ -7,6 +7,11 @@ every input, the random seeds that went into it (its own and those of all its
 inputs), versions of the key dependencies, the rule and its wildcards, host and
 UTC time. :func:`provenance_chain` follows the ``inputs`` back through their own
 sidecars to the event files (what ``exonu provenance PRODUCT`` prints).
+
+Paths are recorded as the rule saw them: relative to the workflow's working directory
+(``product`` is the output's own path so). The chain finds that directory again from where
+the product is now (:func:`workflow_dir`), so it can be followed from any directory and
+after the whole work directory was moved.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import socket
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -102,13 +108,77 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
-def read_sidecar(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+class ProvenanceError(ValueError):
+    """A product cannot be traced (no, corrupt or foreign sidecar); one line naming the file."""
+
+
+#: Keys every sidecar has (:func:`build_record`); a JSON file without them is not a sidecar.
+RECORD_KEYS = ("product", "rule", "inputs")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_sidecar(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The sidecar of ``path``; ``None`` if there is none.
+
+    Raises :class:`ProvenanceError` naming the sidecar if it cannot be read, is not strict
+    JSON (a file cut short, edited by hand) or is not a provenance record.
+    """
     side = sidecar_path(path)
-    if not side.exists():
-        return None
     try:
-        return json.loads(side.read_text())
-    except (OSError, json.JSONDecodeError):
+        text = side.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ProvenanceError(f"{side}: corrupt provenance sidecar (not UTF-8 text)") from None
+    except OSError as err:
+        raise ProvenanceError(f"{side}: cannot read provenance sidecar ({err.strerror})") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise ProvenanceError(
+            f"{side}: corrupt provenance sidecar (not valid JSON: {err.msg} at line "
+            f"{err.lineno}, column {err.colno})"
+        ) from None
+    except ValueError as err:
+        raise ProvenanceError(f"{side}: corrupt provenance sidecar ({err})") from None
+    check_record(doc, str(side))
+    return doc
+
+
+def check_record(doc: Any, source: str) -> None:
+    """Raise :class:`ProvenanceError` unless ``doc`` is a provenance record."""
+    want = f"expected a JSON object with keys {', '.join(RECORD_KEYS)} written by exonu"
+    if not isinstance(doc, dict):
+        raise ProvenanceError(
+            f"{source}: not a provenance record (a JSON {type(doc).__name__}; {want})"
+        )
+    missing = [k for k in RECORD_KEYS if k not in doc]
+    if missing:
+        raise ProvenanceError(
+            f"{source}: not a provenance record (lacks {', '.join(missing)}; {want})"
+        )
+    inputs = doc["inputs"]
+    if not isinstance(inputs, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("path"), str) for e in inputs
+    ):
+        raise ProvenanceError(
+            f"{source}: corrupt provenance sidecar (inputs must be a list of objects with a "
+            "'path' string)"
+        )
+    if not isinstance(doc["rule"], str) or not isinstance(doc["product"], str):
+        raise ProvenanceError(
+            f"{source}: corrupt provenance sidecar (rule and product must be strings)"
+        )
+
+
+def read_sidecar(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The sidecar of ``path``, or ``None`` if there is none or it is not a valid record."""
+    try:
+        return load_sidecar(path)
+    except ProvenanceError:
         return None
 
 
@@ -156,23 +226,100 @@ def write_sidecar(output: str | os.PathLike[str], record: Mapping[str, Any]) -> 
     return side
 
 
-def provenance_chain(
-    product: str | os.PathLike[str], max_depth: int = 20
-) -> list[tuple[int, str, dict[str, Any] | None]]:
-    """(depth, path, sidecar or None) from the product back to its first inputs."""
-    out: list[tuple[int, str, dict[str, Any] | None]] = []
+@dataclass(frozen=True)
+class Link:
+    """One file of a provenance chain.
+
+    ``path`` is how it is shown (relative to the current directory when inside it),
+    ``file`` where it was looked for, ``doc`` its sidecar (``None``: none); ``status`` is
+    ``ok``, ``missing`` (not found) or ``corrupt`` (its sidecar), ``problem`` then a
+    one-line message naming the file.
+    """
+
+    depth: int
+    path: str
+    file: Path
+    doc: dict[str, Any] | None
+    status: str = "ok"
+    problem: str | None = None
+
+
+def workflow_dir(product: str | os.PathLike[str], recorded: str) -> Path | None:
+    """The directory a workflow ran in, from where its product is now and the product path
+    its sidecar records (relative to that directory): ``/x/w/results/a.json`` recorded as
+    ``results/a.json`` ran in ``/x/w``. ``None`` if the recorded path is absolute or is not
+    the end of the product's path (the file was renamed)."""
+    rec = Path(recorded)
+    if rec.is_absolute() or ".." in rec.parts or not rec.parts:
+        return None
+    n = len(rec.parts)
+    for full in (Path(os.path.abspath(product)), Path(product).resolve()):
+        if len(full.parts) > n and full.parts[-n:] == rec.parts:
+            return Path(*full.parts[:-n])
+    return None
+
+
+def _shown(file: Path) -> str:
+    full = Path(os.path.abspath(file))
+    cwd = Path.cwd()
+    return str(full.relative_to(cwd)) if full.is_relative_to(cwd) else str(full)
+
+
+def provenance_chain(product: str | os.PathLike[str], max_depth: int = 20) -> list[Link]:
+    """The chain of files from ``product`` back to its first inputs (depth first).
+
+    The inputs a sidecar records relative to the workflow's working directory are looked
+    for in the directory the product came from (:func:`workflow_dir`), so the chain can be
+    followed from any directory. Raises :class:`ProvenanceError` (one line naming the file)
+    if ``product`` is not a product with a valid sidecar; problems further up the chain
+    (an input not found, a corrupt sidecar) are reported in :attr:`Link.problem`.
+    """
+    root = Path(product)
+    # the sidecar itself given: trace its product
+    if root.name.endswith(SUFFIX) and root.is_file() and not sidecar_path(root).exists():
+        root = root.with_name(root.name[: -len(SUFFIX)])
+        product = str(root)
+    if root.is_dir():
+        raise ProvenanceError(f"{product}: is a directory, expected a product file")
+    doc = load_sidecar(root)
+    if doc is None:
+        if not root.exists():
+            raise ProvenanceError(f"{product}: no such file")
+        raise ProvenanceError(
+            f"{product}: no provenance sidecar {sidecar_path(root).name} (expected a product "
+            "of the exonu workflow, or its .prov.json sidecar)"
+        )
+
+    out: list[Link] = [Link(0, str(product), root, doc)]
     seen: set[str] = set()
 
-    def walk(path: str, depth: int) -> None:
-        doc = read_sidecar(path)
-        out.append((depth, path, doc))
-        if doc is None or depth >= max_depth or path in seen:
+    def expand(file: Path, doc: dict[str, Any], depth: int, base: Path | None) -> None:
+        key = os.path.abspath(file)
+        if depth >= max_depth or key in seen:
             return
-        seen.add(path)
-        for entry in doc.get("inputs", []):
-            walk(entry["path"], depth + 1)
+        seen.add(key)
+        base = workflow_dir(file, doc["product"]) or base
+        for entry in doc["inputs"]:
+            recorded = Path(entry["path"])
+            f = recorded if recorded.is_absolute() or base is None else base / recorded
+            shown = _shown(f)
+            try:
+                parent = load_sidecar(f)
+            except ProvenanceError as err:
+                out.append(Link(depth + 1, shown, f, None, "corrupt", str(err)))
+                continue
+            if parent is None and not f.exists():
+                where = f" in the workflow directory {base}" if base else ""
+                problem = f"{shown}: input not found (recorded as {entry['path']}{where})"
+                out.append(Link(depth + 1, shown, f, None, "missing", problem))
+                continue
+            if parent is None:
+                out.append(Link(depth + 1, shown, f, None))
+                continue
+            out.append(Link(depth + 1, shown, f, parent))
+            expand(f, parent, depth + 1, base)
 
-    walk(str(product), 0)
+    expand(root, doc, 0, None)
     return out
 
 
@@ -192,12 +339,17 @@ def _origin_of(path: str) -> str:
     return "no provenance sidecar"
 
 
-def format_chain(chain: Sequence[tuple[int, str, dict[str, Any] | None]]) -> str:
+def format_chain(chain: Sequence[Link]) -> str:
     lines = []
-    for depth, path, doc in chain:
+    for link in chain:
+        depth, path, doc = link.depth, link.path, link.doc
         pad = "  " * depth
+        if link.status != "ok":
+            what = "corrupt provenance sidecar" if link.status == "corrupt" else "not found"
+            lines.append(f"{pad}{path}  ({what})")
+            continue
         if doc is None:
-            lines.append(f"{pad}{path}  ({_origin_of(path)})")
+            lines.append(f"{pad}{path}  ({_origin_of(str(link.file))})")
             continue
         git = doc.get("git", {})
         commit = (git.get("commit") or "?")[:10] + ("+dirty" if git.get("dirty") else "")

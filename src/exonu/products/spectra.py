@@ -191,7 +191,8 @@ def fit_spectrum(
         activity scales p_j and systematic pulls q_k applied), ``background`` (their sum),
         ``signal_best`` (best-fit signal with pulls r_l), ``total_best`` and ``total_sigma``
         (±1σ, :func:`band_sigma`), ``signal_at_limit`` (nominal signal at the upper limit, no
-        pulls); plus the fit parameters, χ², ndof and the limit numbers.
+        pulls); plus the fit parameters, χ², ndof, the limit numbers and the plausibility
+        ``warnings`` of the limit (of the workspace without a limit).
     """
     from exonu.stats import BinnedModel, fit
 
@@ -275,4 +276,5 @@ def fit_spectrum(
             )
         },
         "workspace_digest": ws.digest(),
+        "warnings": list(limit.get("warnings") or ws.warnings),
     }

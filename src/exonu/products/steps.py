@@ -28,6 +28,7 @@ __all__ = [
     "model_spectra",
     "model_spectra_figure",
     "pyhf_export",
+    "pyhf_patchset_export",
     "summary_table",
 ]
 
@@ -158,7 +159,8 @@ def contour(
 def summary_table(
     fit_paths: Mapping[str, str], scan_paths: Sequence[str], csv: str, md: str, tex: str
 ) -> None:
-    """Rule ``summary_table``: limits and best fits of all fits and scans (XMASS-I §4)."""
+    """Rule ``summary_table``: limits and best fits of all fits and scans (XMASS-I §4); entries
+    with plausibility warnings are marked (:mod:`exonu.products.tables`)."""
     from exonu.products import tables
 
     rows = tables.summary_rows(
@@ -173,6 +175,14 @@ def summary_table(
         caption += f" at {100 * cl:g}\\% CL"
     _write_text(tables.summary_latex(rows, caption), tex)
     log.info("summary table: %d rows", len(rows))
+    flagged = [r["hypothesis"] for r in rows if r.get("warnings")]
+    if flagged:
+        log.warning(
+            "summary table: %d of %d entries carry plausibility warnings (marked †): %s",
+            len(flagged),
+            len(rows),
+            ", ".join(flagged),
+        )
 
 
 def hepdata(
@@ -209,21 +219,59 @@ def hepdata(
 
 
 def pyhf_export(workspace_path: str, signal: str, output: str, metadata_output: str) -> None:
-    """Rule ``pyhf_workspace``: the HistFactory JSON of one signal, validated by pyhf."""
-    from exonu.products.pyhf_export import pyhf_metadata, pyhf_workspace
+    """Rule ``pyhf_workspace``: the HistFactory JSON of a single-power signal, validated by
+    pyhf, and its sidecar with exonu's own Poisson profile result (``exonu_reference``)."""
+    import pyhf
+
+    from exonu.products.pyhf_export import exonu_reference, pyhf_metadata, pyhf_workspace
     from exonu.stats import load_workspace
 
     ws = load_workspace(workspace_path)
     spec = pyhf_workspace(ws, signal)
-    try:
-        import pyhf
-    except ImportError:  # pragma: no cover - pyhf is a test dependency
-        log.warning("pyhf is not installed: the workspace is written without validation")
-    else:
-        pyhf.Workspace(spec)  # schema validation; raises on an invalid specification
+    pyhf.Workspace(spec).model()  # schema validation and a model pyhf can build
+    reference = exonu_reference(ws, signal)
     _write_json(spec, output)
-    _write_json(pyhf_metadata(ws, signal), metadata_output)
-    log.info("pyhf workspace of %s -> %s", signal, output)
+    _write_json(pyhf_metadata(ws, signal, reference=reference), metadata_output)
+    log.info(
+        "pyhf workspace of %s -> %s (exonu Poisson profile: best fit %.4g, limit %.4g %s)",
+        signal,
+        output,
+        reference["best_fit"],
+        reference["upper_limit"],
+        reference["unit"],
+    )
+
+
+def pyhf_patchset_export(
+    workspace_path: str, signal: str, patchset_output: str, base_output: str, metadata_output: str
+) -> None:
+    """Rule ``pyhf_patchset``: a polynomial (interference) signal as a pyhf PatchSet over a
+    grid of its coupling on the background-only workspace, validated by pyhf (schema, digest,
+    every patch applied and built), with exonu's profiled χ² at every grid point."""
+    import pyhf
+
+    from exonu.products.pyhf_export import (
+        coupling_grid,
+        exonu_reference,
+        pyhf_metadata,
+        pyhf_patchset,
+    )
+    from exonu.stats import load_workspace
+
+    ws = load_workspace(workspace_path)
+    sig = ws.signal(signal)
+    first = exonu_reference(ws, signal)
+    grid = coupling_grid(first, sig.leading_power, two_sided=sig.two_sided)
+    reference = exonu_reference(ws, signal, couplings=grid)
+    spec, base = pyhf_patchset(ws, signal, grid)
+    patchset = pyhf.PatchSet(spec)  # schema validation
+    patchset.verify(base)  # the digest is that of the background-only workspace
+    for patch in patchset:
+        pyhf.Workspace(patch.apply(base)).model()
+    _write_json(spec, patchset_output)
+    _write_json(base, base_output)
+    _write_json(pyhf_metadata(ws, signal, reference=reference, patchset=True), metadata_output)
+    log.info("pyhf PatchSet of %s: %d patches -> %s", signal, len(grid), patchset_output)
 
 
 # --------------------------------------------------------------------------- figures

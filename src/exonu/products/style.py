@@ -18,6 +18,7 @@ __all__ = [
     "pyplot",
     "save_figure",
     "unit_label",
+    "warning_note",
 ]
 
 #: Line styles by position (XMASS-I Fig. 1 uses solid, dashed, dash-dotted, dotted).
@@ -104,3 +105,41 @@ def format_value(value: float | None, digits: int = 2) -> str:
     mant, _, exp = f"{value:.{digits - 1}e}".partition("e")
     e = int(exp)
     return f"${mant}$" if e == 0 else rf"${mant}\times10^{{{e}}}$"
+
+
+def warning_note(
+    fig: Any, warnings: Sequence[str], title: str = "WARNING", max_lines: int = 6
+) -> None:
+    """Add a red note listing plausibility ``warnings`` above the axes of ``fig``.
+
+    The figure grows by the height of the note and the axes keep their size, so nothing is
+    hidden; call it after the layout is final (``tight_layout``). No-op without warnings.
+    """
+    import textwrap
+
+    if not warnings:
+        return
+    lines: list[str] = []
+    for w in warnings:
+        lines += textwrap.wrap(f"- {w}", width=110, subsequent_indent="  ")
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], f"  ... ({len(warnings)} warnings in all, see the JSON)"]
+    text = f"{title}: {len(warnings)} plausibility warning(s)\n" + "\n".join(lines)
+    text = text.replace("$", r"\$")
+    height = fig.get_figheight()
+    extra = 0.135 * (len(lines) + 1) + 0.15
+    scale = height / (height + extra)
+    for ax in fig.axes:
+        pos = ax.get_position()
+        ax.set_position([pos.x0, pos.y0 * scale, pos.width, pos.height * scale])
+    fig.set_figheight(height + extra)
+    fig.text(
+        0.01,
+        1.0 - 0.04 / (height + extra),
+        text,
+        ha="left",
+        va="top",
+        color="darkred",
+        fontsize=8,
+        bbox={"facecolor": "#fff0f0", "edgecolor": "darkred", "boxstyle": "round,pad=0.3"},
+    )

@@ -8,6 +8,11 @@ Rows: every configured signal (``fits/<signal>.json``) and every hypothesis of e
 (``scans/<scan>.json``), except scans over a log-spaced mass grid, which are summarised by
 their exclusion curve (figure and HEPData table) instead. Written as CSV (full precision),
 Markdown and LaTeX.
+
+Entries with plausibility warnings (``warnings`` of the limit results, see
+:mod:`exonu.stats.plausibility`) are marked: the CSV has their number (``warnings``) and texts
+(``warning_messages``), Markdown and LaTeX a dagger †k on the hypothesis and the list of
+warnings under the table.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from exonu.products.published import published_result
 
 __all__ = [
     "SUMMARY_COLUMNS",
+    "latex_notes",
+    "latex_table",
     "summary_csv",
     "summary_latex",
     "summary_markdown",
     "summary_rows",
+    "warning_notes",
 ]
 
 #: Columns of the summary table, in order.
@@ -44,8 +52,10 @@ SUMMARY_COLUMNS = (
     "lower_limit",
     "upper_limit",
     "valid",
+    "warnings",
     "xmass_best_fit",
     "xmass_upper_limit",
+    "warning_messages",
 )
 
 
@@ -68,8 +78,10 @@ def _row(source: str, name: str, r: Mapping[str, Any]) -> dict[str, Any]:
         "lower_limit": r.get("lower_limit"),
         "upper_limit": r.get("upper_limit"),
         "valid": r.get("valid", r.get("fit_valid")),
+        "warnings": len(r.get("warnings") or []),
         "xmass_best_fit": pub.get("best_fit"),
         "xmass_upper_limit": pub.get("upper_limit"),
+        "warning_messages": list(r.get("warnings") or []),
     }
 
 
@@ -117,8 +129,12 @@ def summary_csv(rows: Sequence[Mapping[str, Any]]) -> str:
             return ""
         if isinstance(v, float):
             return repr(v)
+        if isinstance(v, list):
+            v = " | ".join(str(x) for x in v)
         text = str(v)
-        return f'"{text}"' if "," in text else text
+        if any(ch in text for ch in ',"\n'):
+            return '"' + text.replace('"', '""') + '"'
+        return text
 
     lines = [",".join(SUMMARY_COLUMNS)]
     lines += [",".join(cell(r[c]) for c in SUMMARY_COLUMNS) for r in rows]
@@ -144,8 +160,31 @@ def _mass(r: Mapping[str, Any]) -> str:
     return "" if m is None else _num(float(m), 3)
 
 
+def _marks(rows: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """Footnote number k of every row with warnings (None without)."""
+    out: list[int | None] = []
+    k = 0
+    for r in rows:
+        if r.get("warning_messages"):
+            k += 1
+            out.append(k)
+        else:
+            out.append(None)
+    return out
+
+
+def warning_notes(rows: Sequence[Mapping[str, Any]], dagger: str = "†") -> list[str]:
+    """``†k <hypothesis>: <warning>; <warning>`` for every row with warnings, in order."""
+    return [
+        f"{dagger}{k} {r['hypothesis']}: " + "; ".join(r["warning_messages"])
+        for r, k in zip(rows, _marks(rows), strict=True)
+        if k is not None
+    ]
+
+
 def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None) -> str:
-    """Markdown table: one row per hypothesis, χ² as χ²/dof like XMASS-I §4."""
+    """Markdown table: one row per hypothesis, χ² as χ²/dof like XMASS-I §4; rows with
+    plausibility warnings are marked †k and the warnings listed under the table."""
     level = f"{100 * cl:g} % CL " if cl else ""
     head = [
         "hypothesis",
@@ -158,6 +197,7 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None)
         f"{level}limit",
         "XMASS-I limit",
         "source",
+        "warnings",
     ]
     lines = [
         "# Limits and best fits",
@@ -165,10 +205,12 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None)
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
-    for r in rows:
+    for r, k in zip(rows, _marks(rows), strict=True):
         unit = "" if r["unit"] in ("1", "") else f" {r['unit']}"
         cells = [
-            r["hypothesis"] + ("" if r.get("valid", True) else " (fit not valid)"),
+            r["hypothesis"]
+            + ("" if r.get("valid", True) else " (fit not valid)")
+            + ("" if k is None else f" †{k}"),
             f"{r['parameter']}{unit}",
             r["flavour"],
             _mass(r),
@@ -178,8 +220,13 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None)
             _limit_text(r, _num),
             _num(r.get("xmass_upper_limit")),
             r["source"],
+            str(r.get("warnings") or 0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    notes = warning_notes(rows)
+    if notes:
+        lines += ["", "Warnings of the plausibility checks (exonu.stats.plausibility):", ""]
+        lines += [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -209,9 +256,9 @@ def summary_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
         "XMASS-I",
     ]
     body = []
-    for r in rows:
+    for r, k in zip(rows, _marks(rows), strict=True):
         cells = [
-            _tex_text(r["hypothesis"]),
+            _tex_text(r["hypothesis"]) + ("" if k is None else rf"$^{{\dagger{k}}}$"),
             _tex(r.get("best_fit")),
             _chi2(r, "chi2_best"),
             _chi2(r, "chi2_zero"),
@@ -219,11 +266,35 @@ def summary_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
             _tex(r.get("xmass_upper_limit")),
         ]
         body.append(cells)
-    return latex_table(head, body, caption)
+    return latex_table(head, body, caption, latex_notes(warning_notes(rows, "")))
 
 
-def latex_table(head: Sequence[str], body: Sequence[Sequence[str]], caption: str) -> str:
-    """A ``table`` float with a ``tabular``: first column left-aligned, the others right."""
+def latex_notes(notes: Sequence[str]) -> list[str]:
+    """LaTeX lines for the warning notes ``k <hypothesis>: <text>`` under a table."""
+    out = []
+    for n in notes:
+        k, _, text = n.partition(" ")
+        text = (
+            text.replace("\\", r"\textbackslash{}")
+            .replace("_", r"\_")
+            .replace("%", r"\%")
+            .replace("&", r"\&")
+            .replace("#", r"\#")
+            .replace("σ", r"$\sigma$")
+            .replace("μ", r"$\mu$")
+        )
+        out.append(rf"\par\footnotesize $^{{\dagger{k}}}$ {text}")
+    return out
+
+
+def latex_table(
+    head: Sequence[str],
+    body: Sequence[Sequence[str]],
+    caption: str,
+    notes: Sequence[str] = (),
+) -> str:
+    """A ``table`` float with a ``tabular``: first column left-aligned, the others right;
+    ``notes`` (LaTeX lines, e.g. :func:`latex_notes`) go under the tabular."""
     lines = [
         r"\begin{table}[htb]",
         r"\centering",
@@ -234,5 +305,5 @@ def latex_table(head: Sequence[str], body: Sequence[Sequence[str]], caption: str
         r"\hline",
     ]
     lines += [" & ".join(cells) + r" \\" for cells in body]
-    lines += [r"\hline", r"\end{tabular}", r"\end{table}", ""]
+    lines += [r"\hline", r"\end{tabular}", *notes, r"\end{table}", ""]
     return "\n".join(lines)

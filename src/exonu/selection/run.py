@@ -51,18 +51,32 @@ class SelectionError(ValueError):
     """Bad selection input or configuration; the message names file or key."""
 
 
+#: Most bins of one binning (energy or true energy); the response matrix is their product.
+MAX_BINS = 20_000
+
+
 def edges_from_spec(spec: Mapping[str, Any] | Sequence[float], key: str) -> np.ndarray:
     """Bin edges from ``{start, stop, width}`` or an explicit increasing list."""
     if isinstance(spec, Mapping):
         start, stop, width = float(spec["start"]), float(spec["stop"]), float(spec["width"])
         if width <= 0 or stop <= start:
             raise SelectionError(f"{key}: need stop > start and width > 0, got {dict(spec)}")
-        n = round((stop - start) / width)
+        n_float = (stop - start) / width
+        if not n_float <= MAX_BINS:
+            raise SelectionError(
+                f"{key}: {n_float:.3g} bins of width {width:g} from {start:g} to {stop:g}, "
+                f"more than {MAX_BINS}; use wider bins"
+            )
+        n = round(n_float)
         if abs(start + n * width - stop) > 1e-9 * max(1.0, abs(stop)):
             raise SelectionError(f"{key}: (stop - start) must be a multiple of width")
         return start + width * np.arange(n + 1, dtype=np.float64)
+    if len(spec) > MAX_BINS + 1:
+        raise SelectionError(f"{key}: {len(spec) - 1} bins, more than {MAX_BINS}")
     edges = np.asarray(spec, dtype=np.float64)
-    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+    if edges.ndim != 1 or len(edges) < 2 or not np.all(np.isfinite(edges)):
+        raise SelectionError(f"{key}: bin edges must be a list of >= 2 finite numbers")
+    if np.any(np.diff(edges) <= 0):
         raise SelectionError(f"{key}: bin edges must be a strictly increasing list of >= 2 numbers")
     return edges
 

@@ -11,6 +11,9 @@ Everything downstream of the workspace (DESIGN.md). What to use when:
   (:class:`FitResult`).
 * :func:`upper_limit` — observed 90 % CL limits by the XMASS Bayesian method (default), the
   profile likelihood ratio, or a Neyman/Feldman–Cousins construction (:class:`LimitResult`).
+* :mod:`~exonu.stats.plausibility` — :func:`~exonu.stats.plausibility.checked_limit`, the limit
+  of the workflow with its plausibility warnings (empty window, zero background, a fit at a
+  bound, a background-only discrepancy, a window-unstable limit) and ``strict`` mode.
 * :func:`expected_limits` / :func:`combine_expected` — median and ±1σ/±2σ bands from
   background-only toys, sharded (:class:`ExpectedLimits`).
 * :func:`delta_chi2_curve`, :func:`contour_2d` — Δχ² curves and two-coupling surfaces.

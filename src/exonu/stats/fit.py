@@ -232,17 +232,7 @@ class Fitter:
         grid = grid[(grid >= lo) & (grid <= hi)]
         if grid.size == 0:
             grid = np.array([0.5 * (lo + hi)])
-        base = theta.copy()
-        base[s] = 0.0
-        pc = model._pieces(base)
-        pw = model._t_pow[s]
-        s_grid = (grid[:, None] ** pw[None, :]) @ model._t_val[s] * pc.f[s]
-        var_g = np.broadcast_to(pc.var, s_grid.shape)
-        if model._v_pow[s].size:
-            vs = (grid[:, None] ** model._v_pow[s][None, :]) @ model._v_val[s]
-            var_g = var_g + np.maximum(vs, 0.0)
-        val = model._data_term(pc.mu + s_grid, var_g, 1)[0]
-        return grid, val.sum(axis=1)
+        return grid, model.poi_scan_cost(theta, s, grid)
 
     def _starts(self, fixed: Mapping[int, float], start: FloatArray | None) -> list[FloatArray]:
         model = self.model

@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -80,7 +80,13 @@ class LimitResult:
 
     ``lower_limit`` is ``None`` for a one-sided result. ``valid`` is False if any fit failed
     or the limit could not be bracketed (see ``message``). ``expected`` holds the expected
-    limits (median, ±1σ, ±2σ) when they were computed.
+    limits (median, ±1σ, ±2σ) when they were computed. ``parameters_at_bound`` names the
+    free parameters of the best fit that ended on a bound (the signal at its physical limit
+    0, an activity scale at 0 or at its upper bound, ...). ``warnings`` are one-line
+    plausibility warnings: those of the workspace's inputs, and those of the result added by
+    :func:`exonu.stats.plausibility.checked_limit` (a fit at a bound, a background-only
+    discrepancy above 3σ, a limit unstable under a one-bin move of the fit window); a result
+    with warnings can still be ``valid``.
     """
 
     analysis: str
@@ -115,12 +121,21 @@ class LimitResult:
     n_fits: int = 0
     message: str = "ok"
     expected: dict[str, Any] | None = None
+    parameters_at_bound: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready representation."""
+        """JSON-ready representation (``warnings`` always present, as a list)."""
         d = asdict(self)
         d["intervals"] = [list(iv) for iv in self.intervals]
+        d["parameters_at_bound"] = list(self.parameters_at_bound)
+        d["warnings"] = list(self.warnings)
         return d
+
+    def with_warnings(self, warnings: Sequence[str]) -> LimitResult:
+        """Copy with ``warnings`` added (duplicates dropped, order kept)."""
+        merged = tuple(dict.fromkeys([*self.warnings, *(str(w) for w in warnings)]))
+        return replace(self, warnings=merged)
 
     def with_expected(self, expected: dict[str, Any]) -> LimitResult:
         """Copy with the expected-limit summary attached."""
@@ -209,7 +224,9 @@ class Profile:
             start = self.points[float(keys[np.argmin(np.abs(keys - x))])].array
         res = self.fitter.fit({self.signal: x}, start=start, strategy=self.strategy)
         self.n_fits += 1
-        if res.valid is False and start is not None:
+        # retry an invalid fit from the free best fit (during __post_init__, while the zero
+        # fit is made, there is no best fit yet: the free fit's values are its start)
+        if res.valid is False and start is not None and hasattr(self, "best"):
             alt = self.fitter.fit({self.signal: x}, start=self.best.array, strategy=1)
             self.n_fits += 1
             if alt.valid or alt.chi2 < res.chi2:
@@ -356,7 +373,8 @@ def _as_free(res: FitResult, poi: int, on_bound: bool = True) -> FitResult:
     """A fixed-POI fit result presented as the free best fit (POI on its boundary)."""
     fixed = list(res.fixed)
     fixed[poi] = False
-    at_limit = (res.parameters[poi],) if on_bound else ()
+    nuisances = tuple(n for n in res.at_limit if n != res.parameters[poi])
+    at_limit = ((res.parameters[poi],) if on_bound else ()) + nuisances
     return FitResult(**{**asdict(res), "fixed": tuple(fixed), "at_limit": at_limit})
 
 
@@ -810,6 +828,8 @@ def compute_limit(
         intervals=phys_intervals,
         n_fits=prof.n_fits,
         message=message,
+        parameters_at_bound=tuple(prof.best.at_limit),
+        warnings=tuple(model.workspace.warnings),
     )
 
 

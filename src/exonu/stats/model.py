@@ -26,11 +26,9 @@ with :math:`S^0_{s,i}(x) = \\sum_p x^p T_{s,p,i}` (the paper's :math:`\\alpha S_
 and C the constrained backgrounds (those with a ``relative_uncertainty`` that are not in the
 signal's ``free_backgrounds``). Choices the paper leaves open, fixed here:
 
-* **Background MC variance** scales with the square of the activity scale,
-  :math:`\\sigma^2(B_{stat})_i = \\sum_j p_j^2 V_{ij}` (a weight rescaled by p has variance p²V);
-  the systematic shifts do not change it.
-* **Signal MC variance** :math:`\\sigma^2(S_{stat})_i(x) = \\max(0, \\sum_p x^p V_{p,i})` (clipped:
-  interference cross terms may be negative); the signal pulls :math:`r_l` do not change it.
+* **MC variance** :math:`\\sigma^2(B_{stat})_i + \\sigma^2(S_{stat})_i = V_i(\\theta)` as a
+  function of the parameters is set by ``mc_statistics`` (below); signal variances with
+  interference are clipped at 0 (cross terms may be negative).
 * **Zero denominators.** The data term of the denominator is
   :math:`\\max(D_i, f)` with ``data_variance_floor`` f = 1 count by default: an empty bin is
   given the variance of one count instead of an undefined or infinitely sharp term
@@ -49,16 +47,52 @@ signal's ``free_backgrounds``). Choices the paper leaves open, fixed here:
 
 ``likelihood="poisson"`` replaces the data term by the Baker–Cousins likelihood-ratio χ²
 :math:`2\\sum_i [\\mu_i - D_i + D_i \\ln(D_i/\\mu_i)]`, :math:`\\mu_i = B_i + S_i`, with the same
-pull terms. The MC statistical variance :math:`V_i = \\sigma^2(B_{stat})_i +
-\\sigma^2(S_{stat})_i` enters through one scale factor :math:`\\gamma_i` per bin with a Gaussian
-constraint of relative width :math:`\\sqrt{V_i}/\\mu_i` (Barlow–Beeston "lite", Conway,
-arXiv:1103.0354), profiled analytically (a quadratic), so it adds no fit parameters. Bins with
-:math:`\\mu_i < \\epsilon` (10⁻⁹ counts; only reachable with destructive interference) continue
-the likelihood by its second-order Taylor expansion at ε, which keeps value and gradient
-consistent.
+pull terms. Bins with :math:`\\mu_i < \\epsilon` (10⁻⁹ counts; only reachable with destructive
+interference) continue the likelihood by its second-order Taylor expansion at ε, which keeps
+value and gradient consistent.
 
-The gradient (:meth:`BinnedModel.gradient`) is analytic; the envelope theorem makes the
-profiled :math:`\\gamma_i` drop out of it.
+**Monte-Carlo statistics** (``mc_statistics``). The templates are weighted Monte Carlo with
+variance :math:`V_{ij}` (and :math:`\\sum_p x^p V_{p,i}` for a signal). Three treatments, all
+exactly HistFactory models (:mod:`exonu.products.pyhf_export` writes them for pyhf):
+
+``"barlow_beeston_lite"`` (default) — one Gaussian factor per bin and template on the
+    template's nominal counts (Barlow & Beeston's nuisances with Gaussian constraints,
+    "lite" in the sense of Conway, arXiv:1103.0354). Profiled exactly they leave one factor
+    per bin with the variance
+
+    .. math:: V_i(\\theta) = \\sum_j p_j^2 V_{ij}
+              + \\sum_s \\max\\big(0, \\textstyle\\sum_p x_s^p V_{s,p,i}\\big):
+
+    a weight rescaled by p has variance p²V; the systematic shifts and signal pulls do not
+    change it. exonu's treatment from the start, and the one that covers in the toy study
+    ``benchmarks/mcstat_coverage.py`` (record ``benchmarks/records/mcstat_coverage.md``:
+    data and templates fluctuating as in the embedded default). pyhf: one ``staterror``
+    per template, the shifts on a separate zero-nominal sample
+    (:mod:`exonu.products.pyhf_export`).
+
+``"histfactory"`` — HistFactory's default ``staterror`` (Cranmer et al., CERN-OPEN-2012-016):
+    the backgrounds share one factor per bin with the fixed relative width
+    :math:`\\rho_i = \\sum_j V_{ij} / (\\sum_j B_{ij})^2` (nominal), each signal has its own:
+    :math:`V_i(\\theta) = \\rho_i (\\sum_j p_j a_{ij})^2 + \\sum_s \\max(0, \\ldots)\\,
+    f_{s,i}^2`. Attributing events to the background then buys variance, and the toy study
+    finds the magnetic-moment fit biased towards no signal and under-covering.
+
+``"barlow_beeston"`` — the full treatment of Barlow & Beeston, Comput. Phys. Commun. 77
+    (1993) 219: one nuisance per bin and template (backgrounds and single-power signals),
+    the unknown true template :math:`A_{ij}` constrained by the scaled Poisson probability
+    of the MC's effective count :math:`m_{ij} = B_{ij}^2/V_{ij}` (Bohm & Zech, NIM A 748
+    (2014) 1), profiled exactly per bin (a monotonic one-dimensional equation, solved by
+    safeguarded Newton iterations). Poisson likelihood only; pyhf's per-sample ``shapesys``.
+    Exact as a likelihood, but its profile has one nuisance per bin and template and also
+    under-covers for the magnetic moment in the toy study.
+
+With the Gaussian treatments the factor :math:`\\gamma_i` multiplying :math:`\\mu_i` has the
+constraint :math:`(\\gamma_i - 1)^2 \\mu_i^2 / V_i(\\theta)` and is profiled analytically (a
+quadratic), so it adds no fit parameters; the χ² of eq. (4) uses the same :math:`V_i(\\theta)`
+as :math:`\\sigma^2(B_{stat})_i + \\sigma^2(S_{stat})_i`.
+
+The gradient (:meth:`BinnedModel.gradient`) and Hessian are analytic; the envelope theorem
+makes the profiled factors drop out of the gradient.
 """
 
 from __future__ import annotations
@@ -73,9 +107,21 @@ import numpy.typing as npt
 from exonu.stats.errors import ModelError
 from exonu.stats.workspace import Signal, Workspace
 
-__all__ = ["BinnedModel", "Likelihood", "ParameterInfo"]
+__all__ = [
+    "DEFAULT_MC_STATISTICS",
+    "MC_STATISTICS",
+    "BinnedModel",
+    "Likelihood",
+    "MCStatistics",
+    "ParameterInfo",
+]
 
 Likelihood = Literal["chi2", "poisson"]
+MCStatistics = Literal["histfactory", "barlow_beeston_lite", "barlow_beeston"]
+#: The Monte-Carlo-statistics treatments (see the module docstring).
+MC_STATISTICS: tuple[str, ...] = ("histfactory", "barlow_beeston_lite", "barlow_beeston")
+#: The treatment used unless another is asked for (chosen by benchmarks/mcstat_coverage.py).
+DEFAULT_MC_STATISTICS: MCStatistics = "barlow_beeston_lite"
 FloatArray = npt.NDArray[np.float64]
 
 _MU_EPS = 1e-9  # counts; continuation point of the Poisson term (see module docstring)
@@ -130,13 +176,15 @@ class _Pieces:
 
     a: FloatArray  # B_ij + Σ_k q_k σ_ijk, (J, m)
     p: FloatArray  # activity scales
+    bt: FloatArray = field(default_factory=lambda: np.zeros(0))  # Σ_j p_j a_ij
     mu: FloatArray = field(default_factory=lambda: np.zeros(0))
     var: FloatArray = field(default_factory=lambda: np.zeros(0))
     s0: list[FloatArray] = field(default_factory=list)  # S⁰_s per signal
     f: list[FloatArray] = field(default_factory=list)  # 1 + Σ_l r_l δ_sl
     ds: list[FloatArray] = field(default_factory=list)  # dS⁰_s/dx_s
     d2s: list[FloatArray] = field(default_factory=list)
-    dvs: list[FloatArray | None] = field(default_factory=list)  # dσ²(S_stat)/dx_s
+    vs: list[FloatArray | None] = field(default_factory=list)  # max(0, Σ_p x^p V_p) per signal
+    dvs: list[FloatArray | None] = field(default_factory=list)  # its dx_s (0 where clipped)
     d2vs: list[FloatArray | None] = field(default_factory=list)
 
 
@@ -154,6 +202,10 @@ class BinnedModel:
         XMASS's χ² (default) or the Baker–Cousins Poisson χ² (see the module docstring).
     data_variance_floor : float
         Floor f of the data term in the χ² denominator, max(D_i, f); default 1 count.
+    mc_statistics : {"histfactory", "barlow_beeston_lite", "barlow_beeston"}
+        Treatment of the finite Monte-Carlo statistics (module docstring); default
+        :data:`DEFAULT_MC_STATISTICS`. ``"barlow_beeston"`` needs ``likelihood="poisson"``
+        and signals that are a single power of their coupling.
 
     Notes
     -----
@@ -171,11 +223,20 @@ class BinnedModel:
         likelihood: Likelihood = "chi2",
         *,
         data_variance_floor: float = 1.0,
+        mc_statistics: MCStatistics | None = None,
     ) -> None:
         if likelihood not in ("chi2", "poisson"):
             raise ModelError(
                 f"likelihood {likelihood!r} is not known, expected 'chi2' or 'poisson'"
             )
+        mc_stat = DEFAULT_MC_STATISTICS if mc_statistics is None else mc_statistics
+        if mc_stat not in MC_STATISTICS:
+            raise ModelError(
+                f"mc_statistics {mc_stat!r} is not known, expected one of "
+                f"{', '.join(MC_STATISTICS)}"
+            )
+        if mc_stat == "barlow_beeston" and likelihood != "poisson":
+            raise ModelError("mc_statistics 'barlow_beeston' needs likelihood 'poisson'")
         names = [signals] if isinstance(signals, str) else list(signals)
         if not names:
             raise ModelError("BinnedModel needs at least one signal")
@@ -201,6 +262,7 @@ class BinnedModel:
         self.workspace = ws
         self.signals: tuple[Signal, ...] = tuple(sigs)
         self.likelihood: Likelihood = likelihood
+        self.mc_statistics: MCStatistics = mc_stat  # type: ignore[assignment]
         self.data_variance_floor = float(data_variance_floor)
         mask = np.asarray(first.fit_mask)
         self.bin_mask = mask
@@ -286,6 +348,13 @@ class BinnedModel:
         self.aux_nominal = self.nominal[self.n_poi :].copy()
         self._ones = np.ones(self.n_bins)
         self._sys_flat = self._sys.reshape(self.n_bsys, n_j * self.n_bins)
+        # HistFactory: relative MC variance of the nominal background sum per bin.
+        b_sum = self._b0.sum(axis=0)
+        self._rho_b = np.where(
+            b_sum > 0, self._vb0.sum(axis=0) / np.where(b_sum > 0, b_sum, 1.0) ** 2, 0.0
+        )
+        if mc_stat == "barlow_beeston":
+            self._init_barlow_beeston()
         self._cache_key: bytes | None = None
         self._cache_value = 0.0
         self._cache_grad: FloatArray | None = None
@@ -343,9 +412,9 @@ class BinnedModel:
         q = theta[self._sl_q]
         r = theta[self._sl_r]
         a = self._b0 + (q @ self._sys_flat).reshape(self._b0.shape) if self.n_bsys else self._b0
-        mu = p @ a
-        var = (p * p) @ self._vb0
-        pc = _Pieces(a=a, p=p)
+        bt = p @ a
+        mu = bt
+        pc = _Pieces(a=a, p=p, bt=bt)
         for s in range(self.n_poi):
             x = float(theta[s])
             tt, tv = self._t_table[s], self._v_table[s]
@@ -353,20 +422,35 @@ class BinnedModel:
             s0 = (tt[0][0] * x ** tt[0][1]) @ t_val
             f = 1.0 + r @ self._delta[s] if self.n_ssys else self._ones
             mu = mu + s0 * f
-            vs = (tv[0][0] * x ** tv[0][1]) @ v_val if v_val.shape[0] else None
-            if vs is not None:
-                var = var + np.maximum(vs, 0.0)
+            raw = (tv[0][0] * x ** tv[0][1]) @ v_val if v_val.shape[0] else None
             pc.s0.append(s0)
             pc.f.append(f)
+            pc.vs.append(None if raw is None else np.maximum(raw, 0.0))
             for k in range(1, order + 1):
                 (pc.ds if k == 1 else pc.d2s).append((tt[k][0] * x ** tt[k][1]) @ t_val)
                 dv = None
-                if vs is not None:
-                    dv = np.where(vs > 0, (tv[k][0] * x ** tv[k][1]) @ v_val, 0.0)
+                if raw is not None:
+                    dv = np.where(raw > 0, (tv[k][0] * x ** tv[k][1]) @ v_val, 0.0)
                 (pc.dvs if k == 1 else pc.d2vs).append(dv)
         pc.mu = mu
-        pc.var = var
+        pc.var = self._variance(pc)
         return pc
+
+    def _variance(self, pc: _Pieces) -> FloatArray:
+        """MC variance V_i(θ) of the treatment (module docstring)."""
+        if self.mc_statistics == "histfactory":
+            var = self._rho_b * pc.bt * pc.bt
+        else:
+            var = (pc.p * pc.p) @ self._vb0
+        for s in range(self.n_poi):
+            vs = pc.vs[s]
+            if vs is not None:
+                var = var + self._signal_var(vs, pc.f[s])
+        return var
+
+    def _signal_var(self, vs: FloatArray, f: FloatArray) -> FloatArray:
+        """A signal's MC variance from max(0, Σ x^p V_p) and its systematic factor f."""
+        return vs if self.mc_statistics == "barlow_beeston_lite" else vs * f * f
 
     def expected_counts(self, theta: npt.ArrayLike) -> FloatArray:
         """Expected counts :math:`\\mu_i = B_i + S_i` in the fit-window bins at ``theta``."""
@@ -457,8 +541,8 @@ class BinnedModel:
         g[nb:] = 2.0 * w * dp
         return float(np.dot(w * dp, dp)), g
 
-    def _jacobians(self, pc: _Pieces) -> tuple[FloatArray, list[FloatArray | None]]:
-        """dμ_i/dθ (npar, m); dV_i/dx_s per POI (dV/dp_j is 2 p_j V_ji, handled apart)."""
+    def _jacobian(self, pc: _Pieces) -> FloatArray:
+        """dμ_i/dθ, shape (npar, m)."""
         jac = np.empty((self.npar, self.n_bins))
         for s in range(self.n_poi):
             jac[s] = pc.ds[s] * pc.f[s]
@@ -470,9 +554,87 @@ class BinnedModel:
             for s in range(self.n_poi):
                 jr += self._delta[s] * pc.s0[s]
             jac[self._sl_r] = jr
-        return jac, pc.dvs
+        return jac
+
+    def _var_jacobian(self, pc: _Pieces, jac: FloatArray) -> FloatArray:
+        """dV_i/dθ, shape (npar, m), of the MC-statistics treatment."""
+        jv = np.zeros((self.npar, self.n_bins))
+        lite = self.mc_statistics == "barlow_beeston_lite"
+        if self.mc_statistics == "histfactory":
+            bkg = slice(self._sl_p.start, self._sl_q.stop)
+            jv[bkg] = (2.0 * self._rho_b * pc.bt) * jac[bkg]
+        else:  # Σ_j p_j² V_ij
+            jv[self._sl_p] = 2.0 * pc.p[:, None] * self._vb0
+        for s in range(self.n_poi):
+            vs, dvs = pc.vs[s], pc.dvs[s]
+            if vs is None or dvs is None:
+                continue
+            if lite:
+                jv[s] = dvs
+                continue
+            f = pc.f[s]
+            jv[s] = dvs * f * f
+            if self.n_ssys:
+                jv[self._sl_r] += 2.0 * (vs * f) * self._delta[s]
+        return jv
+
+    def _var_hessian(self, pc: _Pieces, jac: FloatArray, f_v: FloatArray) -> FloatArray:
+        """Σ_i f_V,i ∂²V_i/∂θ∂θ', shape (npar, npar)."""
+        h = np.zeros((self.npar, self.npar))
+        if self.mc_statistics == "histfactory":
+            bkg = slice(self._sl_p.start, self._sl_q.stop)
+            g = 2.0 * self._rho_b * f_v
+            h[bkg, bkg] = (jac[bkg] * g) @ jac[bkg].T
+            if self.n_bsys:
+                pq = self._sys @ (g * pc.bt)  # (K, J): ∂²B_t/∂p_j∂q_k = σ_kj
+                h[self._sl_q, self._sl_p] += pq
+                h[self._sl_p, self._sl_q] += pq.T
+        else:  # Σ_j p_j² V_ij
+            ip = np.arange(self._sl_p.start, self._sl_p.stop)
+            h[ip, ip] += 2.0 * (self._vb0 @ f_v)
+        lite = self.mc_statistics == "barlow_beeston_lite"
+        for s in range(self.n_poi):
+            vs, dvs, d2vs = pc.vs[s], pc.dvs[s], pc.d2vs[s]
+            if vs is None or dvs is None or d2vs is None:
+                continue
+            if lite:
+                h[s, s] += d2vs @ f_v
+                continue
+            f = pc.f[s]
+            h[s, s] += (d2vs * f * f) @ f_v
+            if self.n_ssys:
+                d = self._delta[s]
+                xr = d @ (2.0 * dvs * f * f_v)
+                h[s, self._sl_r] += xr
+                h[self._sl_r, s] += xr
+                h[self._sl_r, self._sl_r] += (d * (2.0 * vs * f_v)) @ d.T
+        return h
+
+    def _mu_hessian(self, pc: _Pieces, w: FloatArray | None, w_sig: list[FloatArray]) -> FloatArray:
+        """Σ_i w ∂²μ_i/∂θ∂θ' with per-bin weights of each background (w, (J, m) or None for
+        none) and of each signal (``w_sig``), shape (npar, npar)."""
+        h = np.zeros((self.npar, self.npar))
+        for s in range(self.n_poi):
+            h[s, s] += (pc.d2s[s] * pc.f[s]) @ w_sig[s]
+            if self.n_ssys:
+                xr = self._delta[s] @ (pc.ds[s] * w_sig[s])
+                h[s, self._sl_r] += xr
+                h[self._sl_r, s] += xr
+        if self.n_bsys and w is not None:
+            pq = np.einsum("kjm,jm->kj", self._sys, w)  # d²μ/dp_j dq_k = σ_kji
+            h[self._sl_q, self._sl_p] += pq
+            h[self._sl_p, self._sl_q] += pq.T
+        return h
+
+    def _pull_hessian(self, hess: FloatArray) -> None:
+        ip = np.arange(self._sl_p.start, self._sl_p.stop)
+        hess[ip, ip] += 2.0 * self._p_inv_var
+        iq = np.arange(self._sl_q.start, self._sl_r.stop)
+        hess[iq, iq] += 2.0
 
     def _evaluate(self, theta: FloatArray, order: int) -> tuple[float, FloatArray, FloatArray]:
+        if self.mc_statistics == "barlow_beeston":
+            return self._evaluate_bb(theta, order)
         pc = self._pieces(theta, order)
         terms = self._data_term(pc.mu, pc.var, order)
         f, f_mu, f_v = terms[0], terms[1], terms[2]
@@ -480,43 +642,166 @@ class BinnedModel:
         value = float(f.sum()) + pull
         if order == 0:
             return value, g, g
-        jac, dvs = self._jacobians(pc)
-        g += jac @ f_mu
-        p = pc.p
-        g[self._sl_p] += 2.0 * p * (self._vb0 @ f_v)
-        for s in range(self.n_poi):
-            if dvs[s] is not None:
-                g[s] += dvs[s] @ f_v
+        jac = self._jacobian(pc)
+        jv = self._var_jacobian(pc, jac)
+        g += jac @ f_mu + jv @ f_v
         if order == 1:
             return value, g, g
         f_mumu, f_muv, f_vv = terms[3], terms[4], terms[5]
-        # dV/dθ (npar, m): rows of the POIs and of the activity scales.
-        jv = np.zeros((self.npar, self.n_bins))
-        jv[self._sl_p] = 2.0 * p[:, None] * self._vb0
-        for s in range(self.n_poi):
-            if dvs[s] is not None:
-                jv[s] = dvs[s]
         hess = (jac * f_mumu) @ jac.T
         cross = (jac * f_muv) @ jv.T
         hess += cross + cross.T + (jv * f_vv) @ jv.T
         # Second derivatives of μ and V themselves.
-        for s in range(self.n_poi):
-            hess[s, s] += (pc.d2s[s] * pc.f[s]) @ f_mu
-            if pc.d2vs[s] is not None:
-                hess[s, s] += pc.d2vs[s] @ f_v
-            if self.n_ssys:
-                xr = self._delta[s] @ (pc.ds[s] * f_mu)
-                hess[s, self._sl_r] += xr
-                hess[self._sl_r, s] += xr
-        if self.n_bsys:
-            pq = self._sys @ f_mu  # (K, J): d²μ/dp_j dq_k = σ_kji
-            hess[self._sl_q, self._sl_p] += pq
-            hess[self._sl_p, self._sl_q] += pq.T
-        ip = np.arange(self._sl_p.start, self._sl_p.stop)
-        hess[ip, ip] += 2.0 * (self._vb0 @ f_v) + 2.0 * self._p_inv_var
-        iq = np.arange(self._sl_q.start, self._sl_r.stop)
-        hess[iq, iq] += 2.0
+        w_b = np.broadcast_to(f_mu, (self.n_bkg, self.n_bins))
+        hess += self._mu_hessian(pc, w_b, [f_mu] * self.n_poi)
+        hess += self._var_hessian(pc, jac, f_v)
+        self._pull_hessian(hess)
         return value, g, hess
+
+    # -- full Barlow–Beeston -------------------------------------------------------------
+
+    def _init_barlow_beeston(self) -> None:
+        """Relative MC variances ρ = V/T² of every component (0: exact template)."""
+        b0, vb0 = self._b0, self._vb0
+        self._rho_bb = np.where((b0 > 0) & (vb0 > 0), vb0 / np.where(b0 > 0, b0, 1.0) ** 2, 0.0)
+        rho_sig = []
+        for s, sig in enumerate(self.signals):
+            if len(sig.terms) != 1:
+                raise ModelError(
+                    f"mc_statistics 'barlow_beeston' needs signals that are a single power of "
+                    f"their coupling; {sig.name!r} has powers {list(sig.powers)}"
+                )
+            t = self._t_val[s][0]
+            if self._v_val[s].shape[0] == 0:
+                rho_sig.append(np.zeros(self.n_bins))
+                continue
+            if list(self._v_pow[s]) != [2.0 * self._t_pow[s][0]]:
+                raise ModelError(
+                    f"signal {sig.name!r}: its MC variance is not the square power of its "
+                    "single term; mc_statistics 'barlow_beeston' cannot use it"
+                )
+            v = self._v_val[s][0]
+            rho_sig.append(np.where((t > 0) & (v > 0), v / np.where(t > 0, t, 1.0) ** 2, 0.0))
+        self._rho_bb = np.vstack([self._rho_bb, *rho_sig]) if rho_sig else self._rho_bb
+
+    @staticmethod
+    def _bb_solve(nu: FloatArray, c: FloatArray, d: FloatArray) -> FloatArray:
+        """Root t of (1 − t) Σ_k ν_k/(1 + c_k t) = D per bin (components on axis −2).
+
+        The left side minus D decreases monotonically from +∞ (pole at −1/max c_k) to −D at
+        t = 1; safeguarded Newton iterations on that bracket.
+        """
+        mu = nu.sum(axis=-2)
+        cmax = c.max(axis=-2)
+        lo = np.where(cmax > 0, -1.0 / np.where(cmax > 0, cmax, 1.0), -np.inf)
+        hi = np.ones_like(mu)
+        t = np.where(d > 0, 1.0 - d / np.maximum(mu, _MU_EPS), 1.0)
+        mid = np.where(np.isfinite(lo), 0.5 * (lo + hi), t)
+        t = np.where((t <= lo) | (t > hi), mid, t)
+        done = d <= 0
+        t = np.where(done, 1.0, t)
+        for _ in range(100):
+            den = 1.0 + c * t[..., None, :]
+            big_f = np.sum(nu / den, axis=-2)
+            h = (1.0 - t) * big_f - d
+            dh = -big_f - (1.0 - t) * np.sum(nu * c / (den * den), axis=-2)
+            lo = np.where(h > 0, t, lo)
+            hi = np.where(h <= 0, t, hi)
+            new = t - np.where(dh < 0, h / np.where(dh < 0, dh, -1.0), 0.0)
+            outside = ((new < lo) | (new > hi)) & np.isfinite(lo)
+            new = np.where(outside, 0.5 * (lo + hi), new)
+            conv = np.abs(new - t) <= 1e-14 * (1.0 + np.abs(t))
+            t = np.where(done, t, new)
+            done = done | conv
+            if np.all(done):
+                break
+        return t
+
+    def _bb_components(self, pc: _Pieces) -> tuple[FloatArray, FloatArray]:
+        """Expected counts ν (K, m) of every component and their c = ν ρ (0 if ν <= 0)."""
+        nu = np.vstack([pc.p[:, None] * pc.a, *[s0 * f for s0, f in zip(pc.s0, pc.f, strict=True)]])
+        c = np.where(nu > 0, nu * self._rho_bb, 0.0)
+        return nu, c
+
+    def _bb_value(self, nu: FloatArray, c: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Profiled −2 ln L per bin (data + constraint terms), t and f = Σ ν/(1 + c t)."""
+        d = self.observed
+        t = self._bb_solve(nu, c, d)
+        z = c * t[..., None, :]
+        den = 1.0 + z
+        fsum = np.maximum(np.sum(nu / den, axis=-2), _MU_EPS)
+        small = np.abs(z) < 1e-6
+        log_ratio = np.where(small, 1.0 - z / 2 + z * z / 3, np.log1p(z) / np.where(small, 1.0, z))
+        pen = nu * t[..., None, :] * (log_ratio - 1.0 / den)
+        pos = d > 0
+        data = 2.0 * (fsum - d - np.where(pos, d * np.log(fsum), 0.0)) + 2.0 * self._dlogd
+        return data + 2.0 * pen.sum(axis=-2), t, fsum
+
+    def _evaluate_bb(self, theta: FloatArray, order: int) -> tuple[float, FloatArray, FloatArray]:
+        pc = self._pieces(theta, order)
+        nu, c = self._bb_components(pc)
+        per_bin, t, fsum = self._bb_value(nu, c)
+        pull, g = self._pull(theta)
+        value = float(per_bin.sum()) + pull
+        if order == 0:
+            return value, g, g
+        n_j = self.n_bkg
+        # dν_k/dθ, (K, npar, m)
+        jn = np.zeros((nu.shape[0], self.npar, self.n_bins))
+        jn[np.arange(n_j), self._sl_p.start + np.arange(n_j)] = pc.a
+        if self.n_bsys:
+            jn[:n_j, self._sl_q] = np.einsum("kjm,j->jkm", self._sys, pc.p)
+        for s in range(self.n_poi):
+            jn[n_j + s, s] = pc.ds[s] * pc.f[s]
+            if self.n_ssys:
+                jn[n_j + s, self._sl_r] = self._delta[s] * pc.s0[s]
+        den = 1.0 + c * t
+        w = 2.0 * t / den  # ∂(−2 ln L)/∂ν_k at the profiled nuisances
+        g += np.einsum("kpm,km->p", jn, w)
+        if order == 1:
+            return value, g, g
+        e = 1.0 / (den * den)
+        rho = np.where(nu > 0, self._rho_bb, 0.0)
+        one_t = 1.0 - t
+        big_d = fsum + one_t * np.sum(nu * c * e, axis=0)
+        u = np.einsum("kpm,km->pm", jn, e)
+        hess = (u * (2.0 * one_t / big_d)) @ u.T
+        j2 = np.transpose(jn, (1, 0, 2)).reshape(self.npar, -1)
+        hess -= (j2 * (2.0 * t * t * e * rho).reshape(-1)) @ j2.T
+        hess += self._mu_hessian(pc, w[:n_j], list(w[n_j:]))
+        self._pull_hessian(hess)
+        return value, g, hess
+
+    # -- starting values -----------------------------------------------------------------
+
+    def poi_scan_cost(self, theta: npt.ArrayLike, s: int, grid: npt.ArrayLike) -> FloatArray:
+        """Data term (no pull terms) for x_s on ``grid``, the other parameters at ``theta``.
+
+        Vectorised over the grid; used by the fitter to choose starting values.
+        """
+        xs = np.asarray(grid, dtype=np.float64)
+        base = np.array(theta, dtype=np.float64)
+        base[s] = 0.0
+        pc = self._pieces(base)
+        pw = self._t_pow[s]
+        f = pc.f[s]
+        s_grid = (xs[:, None] ** pw[None, :]) @ self._t_val[s] * f
+        vs_grid = None
+        if self._v_pow[s].size:
+            vs_grid = np.maximum((xs[:, None] ** self._v_pow[s][None, :]) @ self._v_val[s], 0.0)
+        if self.mc_statistics == "barlow_beeston":
+            nu, _ = self._bb_components(pc)
+            nu_g = np.repeat(nu[None], xs.size, axis=0)
+            nu_g[:, self.n_bkg + s] = s_grid
+            c_g = np.where(nu_g > 0, nu_g * self._rho_bb, 0.0)
+            return self._bb_value(nu_g, c_g)[0].sum(axis=1)
+        var0 = pc.var
+        if pc.vs[s] is not None:  # remove the signal's own variance at x = 0
+            var0 = var0 - self._signal_var(pc.vs[s], f)
+        var_g = np.broadcast_to(var0, s_grid.shape)
+        if vs_grid is not None:
+            var_g = var_g + self._signal_var(vs_grid, f)
+        return self._data_term(pc.mu + s_grid, var_g, 1)[0].sum(axis=1)
 
     def __call__(self, theta: npt.ArrayLike) -> float:
         """Value of the cost (χ², ``errordef`` 1) at ``theta``."""

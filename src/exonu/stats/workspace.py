@@ -30,6 +30,7 @@ Typical use::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -252,6 +253,10 @@ class Workspace:
     """A validated workspace (see the module docstring and ``workspace.schema.json``).
 
     Build it with :func:`load_workspace` or :meth:`Workspace.from_dict`; arrays are read-only.
+    ``warnings`` are the plausibility warnings of the inputs (one line each, see
+    :mod:`exonu.stats.plausibility`); every limit computed from the workspace inherits them.
+    They are written only when there are some, so a workspace without warnings has the same
+    document and :meth:`digest` as before the field existed.
     """
 
     analysis: str
@@ -265,6 +270,7 @@ class Workspace:
     signals: tuple[Signal, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<dict>"
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_bins(self) -> int:
@@ -324,7 +330,14 @@ class Workspace:
         }
         if self.metadata:
             d["metadata"] = dict(self.metadata)
+        if self.warnings:
+            d["warnings"] = list(self.warnings)
         return d
+
+    def with_warnings(self, warnings: Sequence[str]) -> Workspace:
+        """Copy with ``warnings`` added to the existing ones (duplicates dropped, order kept)."""
+        merged = tuple(dict.fromkeys([*self.warnings, *(str(w) for w in warnings)]))
+        return dataclasses.replace(self, warnings=merged)
 
     def canonical_json(self) -> str:
         """Canonical JSON text: sorted keys, no whitespace, shortest float repr."""
@@ -489,6 +502,7 @@ def _build(d: Mapping[str, Any], source: str) -> Workspace:
         signals=tuple(signals),
         metadata=dict(d.get("metadata", {})),
         source=source,
+        warnings=tuple(str(w) for w in d.get("warnings", ())),
     )
 
 
@@ -608,6 +622,11 @@ def load_workspace(path: str | os.PathLike[str]) -> Workspace:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorkspaceError(f"workspace {str(p)!r}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(
+            f"workspace {str(p)!r}: not a text file (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start} is not UTF-8); expected a workspace JSON document"
+        ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

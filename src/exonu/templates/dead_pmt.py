@@ -25,8 +25,27 @@ rate; it does not depend on the normalisation of the model (fitted separately,
 XMASS eq. 5). The statistical uncertainty propagates Poisson errors of D and the
 Monte-Carlo variance of M. The same estimator around each set of masked normal
 PMTs must give 1; the root mean square of (c_r^(m) - 1) over the sets is the
-masking uncertainty. Both add in quadrature; the result enters the fit as one
-background systematic per region (:meth:`DeadPmtCorrection.systematic_shifts`).
+masking uncertainty.
+
+The method itself adds a third uncertainty (``method``), the quadrature sum of
+
+* distance binning: the largest change of c_r when the near/far boundary moves to
+  the neighbouring distance edges (an excess that leaks past the boundary, or a
+  boundary that dilutes it, changes the estimate);
+* the background sample: the change of c_r when the Monte-Carlo near/far ratio is
+  taken from the dominant background component alone instead of the sum of all
+  components (the dead-PMT response of the model is what the MC says for the
+  surface events that dominate below 30 keV; the other components' geometry differs);
+* the dead-PMT model: the change of c_r when a component is replaced by its
+  systematic-variation samples (e.g. ``optical``: the mis-reconstruction probability,
+  which the dead PMTs boost, ±1σ), normalised to the nominal component so that only the
+  near/far shape changes; per source the larger of up and down, sources in quadrature.
+
+XMASS quotes 0 ± 10, 12 ± 14, 14 ± 19, 17 ± 28 and 46 ± 34 % in 2-5, 5-15, 15-20,
+20-30 and 30-40 keV (§3.3): uncertainties as large as the corrections, which only the
+statistical and masking terms do not reach. The three terms add in quadrature; the
+result enters the fit as one background systematic per region
+(:meth:`DeadPmtCorrection.systematic_shifts`).
 """
 
 from __future__ import annotations
@@ -74,11 +93,21 @@ class DeadPmtCorrection:
     mc_far: np.ndarray
     distance_edges_cm: np.ndarray | None = None
     ratio_by_distance: np.ndarray | None = None
+    method_binning: np.ndarray | None = None
+    method_sample: np.ndarray | None = None
+    method_model: np.ndarray | None = None
+
+    @property
+    def method(self) -> np.ndarray:
+        """Systematic of the method (distance binning, sample and dead-PMT model in
+        quadrature; a term not computed counts 0)."""
+        terms = [self.method_binning, self.method_sample, self.method_model]
+        return np.sqrt(sum((t**2 for t in terms if t is not None), np.zeros_like(self.factor)))
 
     @property
     def total(self) -> np.ndarray:
-        """Total 1-sigma uncertainty of c_r (masking and statistical in quadrature)."""
-        return np.hypot(self.stat, self.masking)
+        """Total 1-sigma uncertainty of c_r (statistical, masking, method in quadrature)."""
+        return np.sqrt(self.stat**2 + self.masking**2 + self.method**2)
 
     @property
     def region_names(self) -> list[str]:
@@ -115,6 +144,10 @@ class DeadPmtCorrection:
             "factor": self.factor.tolist(),
             "stat": self.stat.tolist(),
             "masking": self.masking.tolist(),
+            "method": self.method.tolist(),
+            "method_binning": None if self.method_binning is None else self.method_binning.tolist(),
+            "method_sample": None if self.method_sample is None else self.method_sample.tolist(),
+            "method_model": None if self.method_model is None else self.method_model.tolist(),
             "total": self.total.tolist(),
             "masked_factors": self.masked_factors.tolist(),
             "data_near": self.data_near.tolist(),
@@ -149,6 +182,15 @@ class DeadPmtCorrection:
             ratio_by_distance=None
             if d.get("ratio_by_distance") is None
             else np.asarray(d["ratio_by_distance"], float),
+            method_binning=None
+            if d.get("method_binning") is None
+            else np.asarray(d["method_binning"], float),
+            method_sample=None
+            if d.get("method_sample") is None
+            else np.asarray(d["method_sample"], float),
+            method_model=None
+            if d.get("method_model") is None
+            else np.asarray(d["method_model"], float),
         )
 
 
@@ -200,12 +242,14 @@ def estimate_dead_pmt_correction(
     data: SelectionResult,
     backgrounds: Sequence[SelectionResult],
     near_distance_cm: float,
+    variations: Sequence[SelectionResult] = (),
 ) -> DeadPmtCorrection:
     """Compare data and background Monte Carlo around dead and masked PMTs (XMASS §3.3).
 
     The Monte-Carlo expectation is the sum of the components weighted as in their
     templates (activity x data live time / generated); its variance the sum of
-    weight^2 x counts.
+    weight^2 x counts. ``variations``: systematic-variation samples of the components
+    (metadata ``extra``: variation, nominal), for the dead-PMT model term of ``method``.
     """
     if data.kind != "data":
         raise TemplateError(f"sample {data.sample!r} is {data.kind}, expected data")
@@ -214,6 +258,7 @@ def estimate_dead_pmt_correction(
     shape = data.dead_pmt_by_set.shape
     mc = np.zeros(shape)
     mc_var = np.zeros(shape)
+    components = []
     for b in backgrounds:
         if b.dead_pmt_by_set.shape != shape or b.masked_pmts != data.masked_pmts:
             raise TemplateError(
@@ -227,11 +272,24 @@ def estimate_dead_pmt_correction(
         w = b.activity_bq * data.livetime_s / b.n_generated
         mc += w * b.dead_pmt_by_set
         mc_var += w * w * b.dead_pmt_by_set
+        components.append((w * b.dead_pmt_by_set, w * w * b.dead_pmt_by_set))
     edges = data.distance_edges_cm
     dn, df = _near_far(data.dead_pmt_by_set.astype(float), edges, near_distance_cm)
     mn, mf = _near_far(mc, edges, near_distance_cm)
     vn, vf = _near_far(mc_var, edges, near_distance_cm)
     c, stat = correction_factor(dn, df, mn, mf, vn, vf)  # shape (n_sets, n_reg)
+    binning, sample = _method_systematics(
+        data.dead_pmt_by_set[0].astype(float), mc[0], mc_var[0], components, edges, near_distance_cm
+    )
+    model = _model_systematic(
+        data.dead_pmt_by_set[0].astype(float),
+        backgrounds,
+        components,
+        variations,
+        edges,
+        near_distance_cm,
+        c[0],
+    )
     masked = c[1:]
     masking = np.sqrt(np.mean((masked - 1.0) ** 2, axis=0)) if len(masked) else np.zeros(c.shape[1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -251,7 +309,90 @@ def estimate_dead_pmt_correction(
         mc_far=mf[0],
         distance_edges_cm=np.asarray(edges, float),
         ratio_by_distance=np.where(np.isfinite(ratio), ratio, 0.0),
+        method_binning=binning,
+        method_sample=sample,
+        method_model=model,
     )
+
+
+def _model_systematic(
+    data: np.ndarray,
+    backgrounds: Sequence[SelectionResult],
+    components: Sequence[tuple[np.ndarray, np.ndarray]],
+    variations: Sequence[SelectionResult],
+    edges: np.ndarray,
+    near_cm: float,
+    c0: np.ndarray,
+) -> np.ndarray | None:
+    """Dead-PMT model term of ``method`` (module docstring); None without variations."""
+    if not variations:
+        return None
+    from exonu.templates.build import group_variations
+
+    index = {b.sample: i for i, b in enumerate(backgrounds)}
+    total = sum(h[0] for h, _ in components)
+    total_var = sum(v[0] for _, v in components)
+    dn, df = _near_far(data, edges, near_cm)
+    out = np.zeros_like(c0)
+    for nominal, sources in group_variations(variations).items():
+        if nominal not in index:
+            continue
+        h_nom, v_nom = components[index[nominal]][0][0], components[index[nominal]][1][0]
+        norm = h_nom.sum(axis=-1)  # per region
+        for results in sources.values():
+            worst = np.zeros_like(c0)
+            for var in results:
+                h = var.dead_pmt_by_set[0].astype(float)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scale = np.where(h.sum(axis=-1) > 0, norm / h.sum(axis=-1), 0.0)
+                mc = total - h_nom + h * scale[:, None]
+                var_mc = total_var - v_nom + h * scale[:, None] ** 2
+                mn, mf = _near_far(mc, edges, near_cm)
+                vn, vf = _near_far(var_mc, edges, near_cm)
+                c_var, _ = correction_factor(dn, df, mn, mf, vn, vf)
+                worst = np.maximum(worst, np.abs(c_var - c0))
+            out = np.hypot(out, worst)
+    return out
+
+
+def _method_systematics(
+    data: np.ndarray,
+    mc: np.ndarray,
+    mc_var: np.ndarray,
+    components: Sequence[tuple[np.ndarray, np.ndarray]],
+    edges: np.ndarray,
+    near_cm: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance-binning and sample systematics of c_r for the dead PMTs (module docstring).
+
+    ``data``, ``mc``, ``mc_var``: (n_reg, n_dist) histograms of the dead-PMT set;
+    ``components``: each background's (weighted histograms, variance) of all sets.
+    """
+    edges = np.asarray(edges, float)
+    dn, df = _near_far(data, edges, near_cm)
+    mn, mf = _near_far(mc, edges, near_cm)
+    vn, vf = _near_far(mc_var, edges, near_cm)
+    c0, _ = correction_factor(dn, df, mn, mf, vn, vf)
+    k = int(np.searchsorted(edges, near_cm))
+    binning = np.zeros_like(c0)
+    for j in (k - 1, k + 1):  # the neighbouring inner edges
+        if 0 < j < len(edges) - 1:
+            a = (*_near_far(data, edges, edges[j]), *_near_far(mc, edges, edges[j]))
+            v = _near_far(mc_var, edges, edges[j])
+            c_alt, _ = correction_factor(*a, *v)
+            binning = np.maximum(binning, np.abs(c_alt - c0))
+    sample = np.zeros_like(c0)
+    if len(components) > 1:
+        # per region, the component with most events near + far around the dead PMTs
+        totals = np.array([h[0].sum(axis=-1) for h, _ in components])  # (n_comp, n_reg)
+        best = np.argmax(totals, axis=0)
+        for r, i in enumerate(best):
+            h, v = components[i][0][0][r], components[i][1][0][r]
+            hn, hf = _near_far(h, edges, near_cm)
+            hvn, hvf = _near_far(v, edges, near_cm)
+            c_alt, _ = correction_factor(dn[r], df[r], hn, hf, hvn, hvf)
+            sample[r] = abs(float(c_alt) - float(c0[r]))
+    return binning, sample
 
 
 #: Key of the data file metadata (``extra``) under which a simulation may record the true

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from wfhelpers import REPO, run_snakemake
+from wfhelpers import run_snakemake
 
 from exonu.io.root import inspect_file
 from exonu.stats.workspace import load_workspace
@@ -59,9 +59,11 @@ def test_lint_is_clean(tmp_path):
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
+    # a misspelled key in a file layered over tiny.yaml (a second 'fit:' in the same file
+    # would be refused earlier, as a duplicate key)
     bad = tmp_path / "bad.yaml"
-    bad.write_text((REPO / "config" / "tiny.yaml").read_text() + "\nfit: {methd: profile}\n")
-    proc = run_snakemake(tmp_path, "--cores", "1", configfile=str(bad))
+    bad.write_text("fit: {methd: profile}\n")
+    proc = run_snakemake(tmp_path, "--cores", "1", configfile=["config/tiny.yaml", str(bad)])
     assert proc.returncode != 0
     assert "fit.methd" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()

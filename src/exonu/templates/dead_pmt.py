@@ -61,6 +61,12 @@ from exonu.selection.run import SelectionResult
 from exonu.templates.build import TemplateError
 
 
+def _optional_array(doc: Mapping[str, Any], key: str) -> np.ndarray | None:
+    """``doc[key]`` as a float array, or None where it is absent or null."""
+    value = doc.get(key)
+    return None if value is None else np.asarray(value, float)
+
+
 @dataclass(frozen=True)
 class DeadPmtCorrection:
     """Correction factors per energy region with their two uncertainties.
@@ -176,21 +182,11 @@ class DeadPmtCorrection:
             data_far=np.asarray(d["data_far"], float),
             mc_near=np.asarray(d["mc_near"], float),
             mc_far=np.asarray(d["mc_far"], float),
-            distance_edges_cm=None
-            if d.get("distance_edges_cm") is None
-            else np.asarray(d["distance_edges_cm"], float),
-            ratio_by_distance=None
-            if d.get("ratio_by_distance") is None
-            else np.asarray(d["ratio_by_distance"], float),
-            method_binning=None
-            if d.get("method_binning") is None
-            else np.asarray(d["method_binning"], float),
-            method_sample=None
-            if d.get("method_sample") is None
-            else np.asarray(d["method_sample"], float),
-            method_model=None
-            if d.get("method_model") is None
-            else np.asarray(d["method_model"], float),
+            distance_edges_cm=_optional_array(d, "distance_edges_cm"),
+            ratio_by_distance=_optional_array(d, "ratio_by_distance"),
+            method_binning=_optional_array(d, "method_binning"),
+            method_sample=_optional_array(d, "method_sample"),
+            method_model=_optional_array(d, "method_model"),
         )
 
 

@@ -21,8 +21,9 @@ run: $(STAMP)  ## the main job: the embedded default analysis into results/
 test: $(STAMP)  ## the test suite (what .ci/run calls)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest
 
-lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakemake --lint --cores 1
+lint: $(STAMP)  ## ruff (lint, format), snakefmt (the rule files) and snakemake --lint
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . \
+		&& $(BIN)/snakefmt --check Snakefile workflow && $(BIN)/snakemake --lint --cores 1
 
 clean-results:
 	rm -rf results .snakemake

@@ -4,8 +4,6 @@ Validates the configuration (defaults filled in by the schema) and includes one
 rule file per stage; all logic lives in the ``exonu`` package.
 """
 
-from pathlib import Path
-
 from exonu.config import SOURCES_KEY, ConfigError, resolve_config
 
 
@@ -13,15 +11,13 @@ report: "workflow/report/workflow.rst"
 
 
 # The configuration is exactly what the user named: the --configfile files (or the embedded
-# default config/config.yaml when none is given), each with the bases it names by `extends:`,
-# then the --config overrides as typed YAML; the schema fills in the rest. Snakemake's own
-# merge of the files is discarded (exonu.config.resolve_config).
+# default exonu:default, package data, when none is given), each with the bases it names by
+# `extends:`, then the --config overrides as typed YAML; the packaged schema fills in the rest.
+# Snakemake's own merge of the files is discarded (exonu.config.resolve_config).
 try:
     _resolved = resolve_config(
         [str(f) for f in workflow.config_settings.configfiles],
         list(workflow.config_settings.config_args or []),
-        default=Path(workflow.basedir) / "config" / "config.yaml",
-        schema=workflow.source_path("workflow/schemas/config.schema.yaml"),
     )
 except ConfigError as err:
     raise SystemExit(f"exonu: invalid configuration: {err}")
@@ -52,8 +48,8 @@ include: "workflow/rules/fit.smk"
 include: "workflow/rules/products.smk"
 
 
+# every product of the analysis: limits, figures, cut flow (all_products of common.smk)
 rule all:
-    """Every product of the analysis: limits, figures, cut flow."""
+    default_target: True
     input:
         all_products(),
-    default_target: True

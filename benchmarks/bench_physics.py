@@ -29,7 +29,7 @@ from exonu.physics.kernel import clear_cache
 FLAVOURS = ("all", "e", "mu", "tau")
 #: Requirement of the physics stage: a 61-mass dark-photon scan in under 5 s on one core.
 TARGET_MASSES, TARGET_SECONDS = 61, 5.0
-# XENON1T unsmeared solar-ν ER spectrum (REFERENCE.md §G.8), events/(t·yr·keV)
+# XENON1T unsmeared solar-ν ER spectrum (docs/physics.md §G.8), events/(t·yr·keV)
 XENON1T_T_KEV = np.array([0.95, 2.0, 4.9, 10.0, 20.1, 30.0, 49.9, 100.0, 150.0, 200.0])
 XENON1T_RATE = np.array([2.29, 2.61, 2.80, 3.00, 2.88, 2.76, 2.61, 1.95, 1.28, 0.66])
 
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     lines += [
-        "Accuracy context (not timed): SM rate / XENON1T reference (REFERENCE.md §G.8)",
+        "Accuracy context (not timed): SM rate / XENON1T reference (docs/physics.md §G.8)",
         "",
         "| T [keV] | " + " | ".join(f"{t:g}" for t in XENON1T_T_KEV) + " |",
         "|---|" + "---|" * XENON1T_T_KEV.size,

@@ -5,7 +5,7 @@ benchmarks/records/selection.md]``. Measures, in one run, on synthetic XMASS-lik
 (:mod:`exonu.selection.testing`: 70 % surface events, exponential spectra, 30 % volume events):
 
 1. the kernel alone on in-memory float32 arrays (events per CPU-second on one core), with the
-   default configuration of ``config/config.yaml`` (5 selection variants, dead PMTs + 8 masked
+   embedded default configuration ``exonu:default`` (5 selection variants, dead PMTs + 8 masked
    PMT sets, 198 energy bins) and with the nominal selection only;
 2. per codec, the CPU time of :func:`exonu.selection.run.select_file` (validation, reading with
    ``uproot.iterate``, selection, every histogram and the dead-PMT distances) divided by the CPU
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", help="write the Markdown report to this file")
     args = parser.parse_args(argv)
 
-    cfg = selection_block(load_config(REPO / "config" / "config.yaml"))
+    cfg = selection_block(load_config(REPO / "src" / "exonu" / "resources" / "default.yaml"))
     nominal = copy.deepcopy(cfg)
     nominal["selection"]["systematics"] = {
         "energy_scale": {"knots_kev": [0.0], "relative_sigma": [0.0]},
@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
         "volume events (exponential 80 keV); 6 float32 + 3 bool branches; step size "
         f"{cfg['selection']['step_size']} entries; files written by "
         "`exonu.io.root.write_events` (baskets of 500k entries)",
-        "- selection: `config/config.yaml` (5 variants: nominal, energy scale +-1 sigma, "
-        "fiducial volume +-1 sigma; dead PMTs + 8 masked PMT sets; 198 energy bins)",
+        "- selection: the embedded default `exonu:default` (5 variants: nominal, energy scale "
+        "+-1 sigma, fiducial volume +-1 sigma; dead PMTs + 8 masked PMT sets; 198 energy bins)",
         f"- minimum CPU time (`time.process_time`) of {args.repeats} repetitions, one core",
         "",
         "## Kernel alone (in-memory arrays)",

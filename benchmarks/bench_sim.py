@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", type=Path, help="write the Markdown report here")
     args = ap.parse_args(argv)
 
-    cfg = load_config(REPO / "config" / "config.yaml")
+    cfg = load_config(REPO / "src" / "exonu" / "resources" / "default.yaml")
     sim, phys = cfg["simulation"], cfg["physics"]
     det = DetectorResponse.from_config(cfg["detector"])
     compile_kernels()
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--directory",
                 tmp,
                 "--configfile",
-                str(REPO / "config" / "config.yaml"),
+                str(REPO / "src" / "exonu" / "resources" / "default.yaml"),
                 "--cores",
                 "2",
                 "--until",
@@ -251,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         ]
     # ---- notes, computed from the measurements above
     startup = {
-        "imports": startup_cpu("import exonu.pipeline, exonu.sim"),
-        "kernels": startup_cpu("import exonu.pipeline, exonu.sim; exonu.sim.compile_kernels()"),
+        "imports": startup_cpu("import exonu.stages.events, exonu.sim"),
+        "kernels": startup_cpu(
+            "import exonu.stages.events, exonu.sim; exonu.sim.compile_kernels()"
+        ),
         "physics": startup_cpu("import exonu.physics; exonu.physics.standard_model_rate([5.0])"),
     }
     lines += [

@@ -10,9 +10,10 @@ Run from the repository root with the virtual environment (about 10 minutes on 2
 Measures, in one run, every Snakemake invocation in a fresh scratch directory:
 
 1. dry runs (DAG construction + scheduling, no job executed) of the embedded default, of the
-   full-scale configuration (``config/config.yaml config/full.yaml``) and of the full-scale
-   configuration with more chunks (thousands of jobs); a linear fit gives the cost per 1000
-   jobs; plus the start-up of Snakemake itself (a one-job dry run), which every farm job pays;
+   full-scale configuration (``config/full.yaml``, extending the embedded default) and of the
+   full-scale configuration with more chunks (thousands of jobs); a linear fit gives the cost
+   per 1000 jobs; plus the start-up of Snakemake itself (a one-job dry run), which every farm
+   job pays;
 2. the embedded default end to end (``snakemake --cores 2``): wall time, CPU of all processes,
    CPU and peak resident memory of every job from its provenance sidecar (``<output>.prov.json``,
    key ``job``), the critical path through the rule graph;
@@ -55,7 +56,7 @@ from benchinfo import cpu_model, git_commit
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-CONFIG = REPO / "config" / "config.yaml"
+CONFIG = REPO / "src" / "exonu" / "resources" / "default.yaml"  # the embedded default
 FULL = REPO / "config" / "full.yaml"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -472,7 +473,7 @@ def projection(
     args: argparse.Namespace,
 ) -> dict[str, Any]:
     """Core-hours and wall time of an XMASS-scale analysis on ``args.cores`` cores."""
-    from exonu.scans import hypotheses
+    from exonu.templates.hypotheses import hypotheses
 
     default_cfg = merged_config(e2e["files"])
     full_cfg = merged_config([CONFIG, FULL])

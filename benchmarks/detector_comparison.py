@@ -3,7 +3,7 @@
 Reads a run of the embedded default (``results/default``): the signal response
 (``templates/response.root``: efficiency and reconstructed-energy distribution per true
 energy) and the workspace (data and background model after all cuts), and the published
-detector numbers of ``exonu/products/data/xmass_published.yaml`` (``detector``: event rate
+detector numbers of ``exonu/resources/xmass_published.yaml`` (``detector``: event rate
 and signal efficiency at 5 keVee, PLB 789 (2019) 45; σ/E at 122 keV, NIM A 716 (2013) 78).
 Draws efficiency, resolution and rate against reconstructed energy (2–15 keV and the 122 keV
 resolution point) and writes a Markdown table of the comparison points.
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from exonu.detector.folding import read_response
 from exonu.detector.geometry import fiducial_mass_kg
 from exonu.products.comparison import load_published
-from exonu.templates.build import read_response
 
 
 def response_curves(results: Path, fiducial_kg: float, radius_cm: float = 40.96):
@@ -104,7 +104,7 @@ def main() -> None:
     lines = [
         "# Synthetic detector vs XMASS-I at low energy",
         "",
-        f"Run `{args.results}`; published numbers: `exonu/products/data/xmass_published.yaml` "
+        f"Run `{args.results}`; published numbers: `exonu/resources/xmass_published.yaml` "
         "(`detector`). Efficiency: signal MC after all cuts per true energy, relative to the "
         "fiducial volume, placed at the mean reconstructed energy; σ/E: rms of the reconstructed "
         "energy less the rms of one reconstructed-energy bin; rate: data after all cuts. "

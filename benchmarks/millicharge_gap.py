@@ -38,7 +38,7 @@ from exonu.stats.expected import expected_limits
 from exonu.stats.toys import seed_from_name
 from exonu.stats.workspace import Workspace
 
-PUBLISHED = 5.4e-12  # XMASS-I §4.2 (exonu/products/data/xmass_published.yaml)
+PUBLISHED = 5.4e-12  # XMASS-I §4.2 (exonu/resources/xmass_published.yaml)
 
 
 def _one_signal(doc: dict[str, Any], signal: str) -> dict[str, Any]:
@@ -50,8 +50,8 @@ def _one_signal(doc: dict[str, Any], signal: str) -> dict[str, Any]:
 def refold_epa(doc: dict[str, Any], signal: str, results: Path) -> dict[str, Any]:
     """The workspace with ``signal`` rebuilt as the EPA pure-term millicharge (2-15 keV)."""
     from exonu.detector.geometry import fiducial_mass_kg
-    from exonu.scans import hypothesis_spectrum, load_response
-    from exonu.templates.build import signal_workspace_entry
+    from exonu.templates.hypotheses import hypothesis_spectrum, load_response
+    from exonu.templates.signals import signal_workspace_entry
 
     d = copy.deepcopy(doc)
     old = next(s for s in d["signals"] if s["name"] == signal)

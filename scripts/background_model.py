@@ -1,6 +1,7 @@
 """Rule `background_model`: templates, constraints, dead-PMT correction, systematics."""
 
-from exonu.pipeline import background_model, setup_script_logging
+from exonu.stages.model import background_model
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input

@@ -1,6 +1,7 @@
 """Rule `check_inputs`: metadata of the user's event files of one sample."""
 
-from exonu.pipeline import check_inputs, setup_script_logging
+from exonu.stages.events import check_inputs
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 check_inputs(

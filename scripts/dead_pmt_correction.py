@@ -1,6 +1,7 @@
 """Rule `dead_pmt_correction`: correction factor per energy region (XMASS §3.3)."""
 
-from exonu.pipeline import dead_pmt_correction, setup_script_logging
+from exonu.stages.model import dead_pmt_correction
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input

@@ -1,6 +1,7 @@
 """Rule `expected_shard`: background-only toy limits of one shard."""
 
-from exonu.pipeline import expected_shard, setup_script_logging
+from exonu.stages.fit import expected_shard
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 expected_shard(

@@ -1,12 +1,12 @@
 """Rule `external_overview_figure`: data, background model and detection probability."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.external_tables import overview_figure
+from exonu.stages import external
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
-overview_figure(
+external.overview_figure(
+    snakemake.params.cfg,
     snakemake.input.workspace,
     snakemake.input.response,
     list(snakemake.output),
-    snakemake.params.cfg["plots"],
 )

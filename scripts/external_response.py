@@ -1,7 +1,7 @@
 """Rule `external_response`: efficiency x resolution of a published release."""
 
-from exonu.external.stages import response_stage
-from exonu.pipeline import setup_script_logging
+from exonu.stages import external
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
-response_stage(snakemake.params.cfg, snakemake.output[0])
+external.response(snakemake.params.cfg, snakemake.output[0])

@@ -1,11 +1,11 @@
 """Rule `external_table`: every entry of one limits table."""
 
-from exonu.external.stages import table_stage
-from exonu.pipeline import setup_script_logging
+from exonu.stages import external
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 o = snakemake.output
-table_stage(
+external.table(
     snakemake.params.cfg,
     snakemake.input.workspace,
     snakemake.input.response,

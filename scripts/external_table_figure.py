@@ -1,12 +1,7 @@
 """Rules `external_table_figure`, `external_comparison_figure`: a table document as a figure."""
 
-import json
-from pathlib import Path
-
-from exonu.pipeline import setup_script_logging
-from exonu.products.external_tables import comparison_figure, table_figure
+from exonu.stages import external
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
-doc = json.loads(Path(snakemake.input[0]).read_text())
-draw = table_figure if "table" in doc else comparison_figure
-draw(doc, list(snakemake.output), snakemake.params.cfg["plots"])
+external.table_figure(snakemake.params.cfg, snakemake.input[0], list(snakemake.output))

@@ -1,10 +1,10 @@
 """Rule `external_unbinned_limit`: extended unbinned-likelihood limit of one signal."""
 
-from exonu.external.stages import unbinned_stage
-from exonu.pipeline import setup_script_logging
+from exonu.stages import external
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
-unbinned_stage(
+external.unbinned(
     snakemake.params.cfg,
     snakemake.input.spectrum,
     snakemake.output[0],

@@ -1,11 +1,11 @@
 """Rule `external_workspace`: the workspace of a published release."""
 
-from exonu.external.stages import workspace_stage
-from exonu.pipeline import setup_script_logging
+from exonu.stages import external
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input
-workspace_stage(
+external.workspace(
     snakemake.params.cfg,
     i.response,
     list(i.spectra),

@@ -1,6 +1,7 @@
 """Rule `fit_signal`: fit and upper limit of one signal (with its expected limit)."""
 
-from exonu.pipeline import limit, setup_script_logging
+from exonu.stages.fit import limit
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 limit(

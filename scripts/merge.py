@@ -1,6 +1,7 @@
 """Rule `merge`: add the chunks of one sample; its cut-flow tables."""
 
-from exonu.pipeline import merge, setup_script_logging
+from exonu.stages.events import merge
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 out = snakemake.output

@@ -1,7 +1,7 @@
 """Rule `contour`: Δχ² of two flavour couplings on a grid (Khan Fig. 5)."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import contour
+from exonu.stages.products import contour
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 contour(

@@ -1,7 +1,7 @@
 """Rule `contour_figure`: draw the document of its computation rule."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import contour_figure
+from exonu.stages.products import contour_figure
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 contour_figure(snakemake.params.cfg, snakemake.input[0], list(snakemake.output))

@@ -1,7 +1,7 @@
 """Rule `delta_chi2_curves`: profiled Δχ² curves of the hypotheses of one scan (Khan Fig. 3)."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import delta_chi2_curves
+from exonu.stages.products import delta_chi2_curves
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 delta_chi2_curves(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import hepdata
+from exonu.stages.products import hepdata
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input

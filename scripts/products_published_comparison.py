@@ -2,16 +2,16 @@
 
 from pathlib import Path
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.comparison import write_comparison
+from exonu.stages.products import published_comparison
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 i, o = snakemake.input, snakemake.output
-write_comparison(
+published_comparison(
+    snakemake.params.cfg,
     {Path(p).stem: p for p in i.fits},
     list(i.expected),
     list(i.scans),
-    snakemake.params.cfg,
     i.dead_pmt[0] if len(i.dead_pmt) else None,
     o.doc,
     o.csv,

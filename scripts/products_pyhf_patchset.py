@@ -1,7 +1,7 @@
 """Rule `pyhf_patchset`: a signal with interference as a pyhf PatchSet over its coupling."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import pyhf_patchset_export
+from exonu.stages.products import pyhf_patchset_export
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 pyhf_patchset_export(

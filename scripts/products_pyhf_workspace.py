@@ -1,7 +1,7 @@
 """Rule `pyhf_workspace`: the binned model of one signal as a pyhf JSON workspace."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import pyhf_export
+from exonu.stages.products import pyhf_export
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 pyhf_export(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from exonu.pipeline import setup_script_logging
-from exonu.products.steps import summary_table
+from exonu.stages.products import summary_table
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 o = snakemake.output

@@ -1,10 +1,18 @@
-"""Rule `scan_gather_<scan>`: merge the shards of a scan into limit files and tables."""
+"""Rule `scan_gather_<scan>`: merge the shards of a scan (and the fits of the hypotheses that
+are configured signals) into limit files and tables."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.scans import scan_gather
+from exonu.stages.runtime import setup_script_logging
+from exonu.stages.scans import scan_gather
 
 setup_script_logging(snakemake)
-o = snakemake.output
+i, o = snakemake.input, snakemake.output
 scan_gather(
-    snakemake.params.cfg, list(snakemake.input), o.merged, o.csv, o.md, o.tex, list(o.limits)
+    snakemake.params.cfg,
+    list(i.shards),
+    o.merged,
+    o.csv,
+    o.md,
+    o.tex,
+    list(o.limits),
+    list(i.fits),
 )

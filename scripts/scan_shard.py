@@ -1,7 +1,7 @@
 """Rule `scan_shard`: limits of one shard of a scan."""
 
-from exonu.pipeline import setup_script_logging
-from exonu.scans import scan_shard
+from exonu.stages.runtime import setup_script_logging
+from exonu.stages.scans import scan_shard
 
 setup_script_logging(snakemake)
 scan_shard(

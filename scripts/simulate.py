@@ -1,15 +1,12 @@
-"""Rules `simulate` (one chunk of one sample, exonu.pipeline.simulate) and
-`warm_simulation` (compile the simulation kernel once, exonu.sim.compile_kernels)."""
+"""Rules `simulate` (one chunk of one sample) and `warm_simulation` (compile the simulation
+kernel once)."""
 
-from exonu.pipeline import setup_script_logging, simulate
+from exonu.stages.events import simulate, warm_simulation
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 if snakemake.rule == "warm_simulation":
-    from pathlib import Path
-
-    from exonu.sim import compile_kernels
-
-    Path(snakemake.output[0]).write_text("compiled: " + " ".join(compile_kernels()) + "\n")
+    warm_simulation(snakemake.output[0])
 else:
     w = snakemake.wildcards
     simulate(snakemake.params.cfg, w.kind, w.sample, int(w.chunk), snakemake.output[0])

@@ -1,6 +1,7 @@
 """Rule `workspace`: assemble the binned model."""
 
-from exonu.pipeline import setup_script_logging, workspace
+from exonu.stages.model import workspace
+from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
 i = snakemake.input

@@ -20,8 +20,11 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
-def schema_path(repo: Path) -> Path:
-    return repo / "workflow" / "schemas" / "config.schema.yaml"
+def schema_path() -> Path:
+    """The config schema the package carries (``exonu/resources/config.schema.yaml``)."""
+    from exonu import resources
+
+    return Path(str(resources.path(resources.CONFIG_SCHEMA)))
 
 
 @pytest.fixture(scope="session")

@@ -5,19 +5,24 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
-from exonu.config import ConfigError, load_config, validate_config
+from exonu.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    load_config,
+    read_config_file,
+    validate_config,
+)
 
 
 @pytest.fixture(scope="module")
-def raw(repo):
-    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
+def raw():
+    return read_config_file(DEFAULT_CONFIG)
 
 
 def test_default_and_tiny_configs_validate(repo, schema_path):
-    for name in ("config.yaml", "tiny.yaml"):
-        cfg = load_config(repo / "config" / name, schema_path)
+    for source in (DEFAULT_CONFIG, repo / "config" / "tiny.yaml"):
+        cfg = load_config(source, schema_path)
         assert cfg["selection"]["r_pe_max_cm"] == 20.0
         assert cfg["fit"]["cl"] == pytest.approx(0.9)
 

@@ -21,6 +21,7 @@ import yaml
 from wfhelpers import REPO, SNAKEMAKE
 
 from exonu.config import (
+    DEFAULT_CONFIG,
     MAX_YAML_NODES,
     ConfigError,
     format_resolved,
@@ -31,7 +32,7 @@ from exonu.config import (
 
 EXONU = str(Path(sys.executable).with_name("exonu"))
 TINY = REPO / "config" / "tiny.yaml"
-DEFAULT = REPO / "config" / "config.yaml"
+DEFAULT = DEFAULT_CONFIG  # the embedded default, package data
 
 
 def _write(path: Path, text: str) -> Path:

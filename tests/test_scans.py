@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exonu.scans import ScanError, hypotheses, mass_grid, shard_of
+from exonu.stages.scans import shard_of
+from exonu.templates.hypotheses import ScanError, hypotheses, mass_grid
 
 
 def test_mass_grid_log_spaced():

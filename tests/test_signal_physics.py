@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from exonu.physics import PhysicsSettings
-from exonu.scans import hypotheses, hypothesis_spectrum, signal_physics
+from exonu.templates.hypotheses import hypotheses, hypothesis_spectrum, signal_physics
 
 EDGES = np.arange(0.0, 21.0, 1.0)
 #: narrow bins around 2, 5 and 10 keV (bin averages = point values there)
@@ -25,7 +25,7 @@ def test_signal_atomic_model_overrides_the_physics_block():
         {"model": "millicharge", "treatment": "pure", "atomic_model": "epa"}, physics, NARROW
     )
     ratio = epa / fea
-    # REFERENCE.md §D.3 (independent calculation): EPA/FEA 5.6-6.5 at 2 keV, 4.0-4.6 at 5 keV,
+    # docs/physics.md §D.3 (independent calculation): EPA/FEA 5.6-6.5 at 2 keV, 4.0-4.6 at 5 keV,
     # 2.0-2.3 at 10 keV; XMASS §3.1: RRPA/FEA about 5 at 5 keV.
     assert 5.6 < ratio[0] < 6.6
     assert 4.0 < ratio[2] < 4.7

@@ -19,15 +19,16 @@ def run_snakemake(
     timeout: int = 900,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``snakemake`` on the repository's Snakefile with outputs under ``workdir``."""
+    """``snakemake`` on the repository's Snakefile with outputs under ``workdir``
+    (``configfile=()``: no config file, the embedded default ``exonu:default``)."""
+    files = [str(REPO / c) for c in ([configfile] if isinstance(configfile, str) else configfile)]
     cmd = [
         SNAKEMAKE,
         "--snakefile",
         str(REPO / "Snakefile"),
         "--directory",
         str(workdir),
-        "--configfile",
-        *[str(REPO / c) for c in ([configfile] if isinstance(configfile, str) else configfile)],
+        *(["--configfile", *files] if files else []),
         *args,
     ]
     full_env = {**(env or os.environ), "OPENBLAS_NUM_THREADS": "1"}

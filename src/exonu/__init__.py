@@ -1,7 +1,7 @@
 """exonu: exotic neutrino-electron interactions of solar neutrinos in liquid xenon.
 
 The package behind the exonu Snakemake workflow. Sub-packages follow the flow of
-the analysis (see DESIGN.md): :mod:`exonu.physics` (rates without a detector),
+the analysis (see docs/architecture.md): :mod:`exonu.physics` (rates without a detector),
 :mod:`exonu.detector` and :mod:`exonu.sim` (the synthetic XMASS-like detector),
 :mod:`exonu.io` (ROOT files and metadata), :mod:`exonu.selection` (Numba event
 loops), :mod:`exonu.templates` (binned background and signal models),

@@ -38,7 +38,7 @@ USER_ERRORS = (
     ("exonu.stats.errors", "StatsError"),
     ("exonu.physics.errors", "PhysicsError"),
     ("exonu.products.provenance", "ProvenanceError"),
-    ("exonu.config", "ConfigError"),
+    ("exonu.errors", "ConfigError"),
 )
 
 
@@ -164,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"exonu run: invalid configuration: {err}", file=sys.stderr)
         return 2
     if not files:
-        print(f"exonu run: no --configfile, running the embedded default ({DEFAULT_CONFIG.name})")
+        print(f"exonu run: no --configfile, running the embedded default ({DEFAULT_CONFIG})")
     print(
         f"exonu run: analysis {res.config['analysis']!r} ({res.config['mode']} mode) from "
         f"{', '.join(res.files)}; outputs in results/{res.config['analysis']}/",
@@ -177,7 +177,16 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     cmd = [snakemake]
     if not named and not Path("Snakefile").is_file():
-        cmd += ["--snakefile", str(DEFAULT_CONFIG.parents[1] / "Snakefile")]
+        # the workflow is in the repository, beside src/ of the checkout exonu runs from
+        snakefile = Path(__file__).resolve().parents[2] / "Snakefile"
+        if not snakefile.is_file():
+            print(
+                "exonu run: no Snakefile in this directory or beside the installed package; run "
+                "from the root of the exonu repository or give --snakefile",
+                file=sys.stderr,
+            )
+            return 2
+        cmd += ["--snakefile", str(snakefile)]
     os.execv(snakemake, [*cmd, *rest])
     return 0  # not reached
 
@@ -258,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="resolve and validate a configuration; print it with the origin of each block",
         description=(
             "Resolve a configuration as the workflow does: the files in order (each with the "
-            "bases it names by 'extends:'; none = the embedded default config/config.yaml), "
+            "bases it names by 'extends:'; none = the embedded default exonu:default, which "
+            "a file may also name), "
             "then --config overrides (typed YAML values, dotted keys allowed: fit.cl=0.95); "
             "the schema fills in defaults. Prints it with where each top-level block came from."
         ),
@@ -271,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="overrides as on the snakemake command line, e.g. fit='{cl: 0.95}' or fit.cl=0.95",
     )
-    p.add_argument("--schema", default=None, help="schema file (default: the workflow's)")
+    p.add_argument("--schema", default=None, help="schema file (default: the packaged one)")
     p.set_defaults(func=_config)
 
     p = sub.add_parser(

@@ -1,17 +1,20 @@
 """Analysis configuration: schema validation with defaults, and semantic checks.
 
-The schema (``workflow/schemas/config.schema.yaml``) is JSON Schema draft 7.
-:func:`validate_config` fills in its defaults, validates, runs the checks a
+The schema (package data ``exonu/resources/config.schema.yaml``, read by :func:`load_schema`,
+which adds the model and treatment names of the registry :data:`exonu.physics.MODELS`) is
+JSON Schema draft 7. :func:`validate_config` fills in its defaults, validates, runs the checks a
 schema cannot express (windows inside the binning, names that must exist, ...)
 and raises :class:`ConfigError` with one line naming the key and what was
 expected. The Snakefile calls it before any job is scheduled.
 
 Layering (:func:`resolve_config`): a config file given on the command line is the whole
 configuration, the schema filling in what it omits; a file builds on another only by saying so
-(``extends: other.yaml``, relative to the file). Several files given together are merged in
-order, later files winning key by key (lists are replaced). ``--config KEY=VALUE`` overrides
-take typed YAML values (``fit='{cl: 0.95}'``). YAML is read by :func:`load_yaml`, which refuses
-duplicate keys and aliases that expand beyond :data:`MAX_YAML_NODES` nodes.
+(``extends: other.yaml``, relative to the file, or ``extends: exonu:default``, the embedded
+default analysis the package carries, :data:`DEFAULT_CONFIG`). Several files given together
+are merged in order, later files winning key by key (lists are replaced). ``--config
+KEY=VALUE`` overrides take typed YAML values (``fit='{cl: 0.95}'``). YAML is read by
+:func:`load_yaml`, which refuses duplicate keys and aliases that expand beyond
+:data:`MAX_YAML_NODES` nodes.
 """
 
 from __future__ import annotations
@@ -28,10 +31,18 @@ import jsonschema
 import numpy as np
 import yaml
 
-#: The schema in the source tree (the workflow passes its own path explicitly).
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-#: The embedded default analysis (used when no config file is given).
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
+from exonu import resources
+from exonu.errors import ConfigError, TemplateError
+from exonu.physics.models import FLAVOUR_CHOICES, get_model, model_names, treatment_names
+from exonu.selection.run import SelectionError, edges_from_spec, selection_parameters
+from exonu.templates.systematics import bin_regions
+
+#: Prefix of the names of the configurations the package carries (``exonu:<name>``).
+PACKAGED_PREFIX = "exonu:"
+#: The embedded default analysis (used when no config file is given; ``extends: exonu:default``).
+DEFAULT_CONFIG = "exonu:default"
+#: Packaged configurations by name -> resource of :mod:`exonu.resources`.
+PACKAGED_CONFIGS = {DEFAULT_CONFIG: resources.DEFAULT_CONFIG}
 
 #: Largest YAML document accepted, counted in nodes after alias expansion (a config has ~2000).
 MAX_YAML_NODES = 200_000
@@ -39,10 +50,6 @@ MAX_YAML_NODES = 200_000
 MAX_YAML_BYTES = 4 << 20
 #: Key of the resolved config that records where it came from (added after validation).
 SOURCES_KEY = "_sources"
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names the key."""
 
 
 def _with_defaults(cls: type) -> type:
@@ -85,8 +92,24 @@ def _describe(err: jsonschema.ValidationError) -> str:
 
 
 def load_schema(path: str | Path | None = None) -> dict[str, Any]:
-    with open(path or DEFAULT_SCHEMA) as fh:
-        return yaml.safe_load(fh)
+    """The config schema (the packaged one, or the file ``path``) with the names of the
+    model registry filled in: ``definitions.model``, ``definitions.treatment`` and
+    ``definitions.flavour`` get the enums of :data:`exonu.physics.MODELS` (so a model added
+    by :func:`exonu.physics.register_model` is a valid config value in this process)."""
+    if path is None:
+        schema = yaml.safe_load(resources.read_text(resources.CONFIG_SCHEMA))
+    else:
+        with open(path) as fh:
+            schema = yaml.safe_load(fh)
+    definitions = schema.get("definitions", {})
+    for name, values in (
+        ("model", model_names()),
+        ("treatment", treatment_names()),
+        ("flavour", list(FLAVOUR_CHOICES)),
+    ):
+        if name in definitions:
+            definitions[name] = {**definitions[name], "enum": values}
+    return schema
 
 
 def validate_config(
@@ -110,8 +133,6 @@ def validate_config(
 
 
 def _edges(spec: Any, key: str) -> np.ndarray:
-    from exonu.selection.run import SelectionError, edges_from_spec
-
     try:
         return edges_from_spec(spec, key)
     except SelectionError as err:
@@ -217,9 +238,6 @@ def _check_event_selection(cfg: Mapping[str, Any], edges: np.ndarray) -> None:
     """What the selection and template jobs would refuse, refused before any job runs:
     dead-PMT distance bins (0 to pi R), regions, energy-scale knots, masked PMT sets, the
     near/far boundary of the dead-PMT correction, the systematic regions."""
-    from exonu.selection.run import SelectionError, selection_parameters
-    from exonu.templates.build import TemplateError, bin_regions
-
     block = {k: cfg[k] for k in ("selection", "binning", "calibration", "detector")}
     try:
         params = selection_parameters(block)
@@ -285,18 +303,14 @@ def _check_signals(cfg: Mapping[str, Any], edges: np.ndarray, comps: set[str] | 
                 raise ConfigError(
                     f"config key '{key}.free_backgrounds': {b!r} is not a background sample"
                 )
-        needs_mass = scan["model"] in (
-            "dark_photon_bl",
-            "vector",
-            "axial_vector",
-            "scalar",
-            "pseudoscalar",
-        )
-        if needs_mass and "masses_mev" not in scan:
+        model = get_model(scan["model"])
+        if model.needs_mass and "masses_mev" not in scan:
+            example = model.mass_scan_example()
             raise ConfigError(
                 f"config key '{key}.masses_mev': model {scan['model']!r} needs mediator masses"
+                + (f", e.g. masses_mev: {example}" if example else "")
             )
-        if not needs_mass and "masses_mev" in scan:
+        if not model.needs_mass and "masses_mev" in scan:
             raise ConfigError(
                 f"config key '{key}.masses_mev': model {scan['model']!r} has no mediator"
             )
@@ -385,8 +399,31 @@ def load_yaml(text: str, source: str = "<string>") -> Any:
         loader.dispose()
 
 
+def packaged_config(name: str | Path) -> str | None:
+    """The resource of a packaged configuration name (``exonu:default``), ``None`` for a path.
+
+    Raises
+    ------
+    ConfigError
+        ``exonu:<name>`` that the package does not carry.
+    """
+    text = str(name)
+    if not text.startswith(PACKAGED_PREFIX):
+        return None
+    if text not in PACKAGED_CONFIGS:
+        raise ConfigError(
+            f"config {text!r}: no such configuration in the package "
+            f"(packaged: {', '.join(PACKAGED_CONFIGS)})"
+        )
+    return PACKAGED_CONFIGS[text]
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """One config file as a mapping (not validated, ``extends`` not followed)."""
+    """One config file (or packaged configuration, ``exonu:default``) as a mapping (not
+    validated, ``extends`` not followed)."""
+    resource = packaged_config(path)
+    if resource is not None:
+        return _config_mapping(load_yaml(resources.read_text(resource), str(path)), str(path))
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"config file {str(path)!r} is a directory, expected a YAML file")
@@ -400,12 +437,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"config file {str(path)!r} is not UTF-8 text") from None
-    doc = load_yaml(text, str(path))
+    return _config_mapping(load_yaml(text, str(path)), str(path))
+
+
+def _config_mapping(doc: Any, source: str) -> dict[str, Any]:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
         raise ConfigError(
-            f"config file {str(path)!r}: expected a mapping of config keys at the top level, "
+            f"config file {source!r}: expected a mapping of config keys at the top level, "
             f"got a {type(doc).__name__}"
         )
     return doc
@@ -422,18 +462,23 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _display(path: Path) -> str:
+def _display(path: Path | str) -> str:
+    if packaged_config(path) is not None:
+        return str(path)
+    path = Path(path)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
 
-def load_layers(path: str | Path, _chain: tuple[Path, ...] = ()) -> list[tuple[str, dict]]:
+def load_layers(path: str | Path, _chain: tuple[Path | str, ...] = ()) -> list[tuple[str, dict]]:
     """The layers of one config file, base first: ``[(name, mapping), ...]`` following
-    ``extends`` (a path relative to the file that names it)."""
-    path = Path(path)
-    real = path.resolve()
+    ``extends`` (a path relative to the file that names it, or a packaged configuration
+    ``exonu:<name>``)."""
+    packaged = packaged_config(path) is not None
+    path = str(path) if packaged else Path(path)
+    real = path if isinstance(path, str) else path.resolve()
     if real in _chain:
         names = " -> ".join(_display(p) for p in (*_chain, real))
         raise ConfigError(f"config file {str(path)!r}: 'extends' forms a cycle ({names})")
@@ -445,8 +490,16 @@ def load_layers(path: str | Path, _chain: tuple[Path, ...] = ()) -> list[tuple[s
             raise ConfigError(
                 f"config file {str(path)!r}: 'extends' must be a file name, got {base!r}"
             )
-        target = path.parent / base
-        if not target.is_file():
+        if packaged_config(base) is not None:
+            target: Path | str = base
+        elif isinstance(path, str):
+            raise ConfigError(
+                f"config {path!r}: a packaged configuration extends only packaged ones "
+                f"({PACKAGED_PREFIX}<name>), got 'extends: {base}'"
+            )
+        else:
+            target = path.parent / base
+        if isinstance(target, Path) and not target.is_file():
             raise ConfigError(
                 f"config file {str(path)!r}: 'extends: {base}' names {str(target)!r}, "
                 f"which does not exist (the path is relative to the file)"
@@ -504,7 +557,7 @@ def resolve_config(
     ConfigError
         one line naming the file, line or key.
     """
-    paths = [Path(f) for f in files] or [Path(default or DEFAULT_CONFIG)]
+    paths = list(files) or [default or DEFAULT_CONFIG]
     merged: dict[str, Any] = {}
     origin: dict[str, list[str]] = {}
     names: list[str] = []

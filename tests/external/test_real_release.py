@@ -21,8 +21,9 @@ def release_dir() -> Path:
 
 def test_real_release_limits(release_dir):
     import yaml
+    from wfhelpers import REPO
 
-    from exonu.config import DEFAULT_SCHEMA, validate_config
+    from exonu.config import validate_config
     from exonu.external.checks import check_external_config
     from exonu.external.unbinned import unbinned_limit, unbinned_model
     from exonu.external.workspace import (
@@ -35,7 +36,7 @@ def test_real_release_limits(release_dir):
     from exonu.stats.limits import upper_limit
     from exonu.stats.workspace import Workspace
 
-    cfg = yaml.safe_load((DEFAULT_SCHEMA.parents[2] / "config" / "xenonnt.yaml").read_text())
+    cfg = yaml.safe_load((REPO / "config" / "xenonnt.yaml").read_text())
     cfg["release_dir"] = str(release_dir)
     cfg = validate_config(cfg)
     rel = check_external_config(cfg)

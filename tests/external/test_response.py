@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from exonu.detector.folding import fold_polynomial
 from exonu.external import ReleaseError, Resolution, Tabulation, build_response, response_density
 from exonu.external.response import response_from_dict, response_to_dict
-from exonu.templates.build import fold_polynomial
 
 FLAT = Tabulation(np.array([0.0, 100.0]), np.array([1.0, 1.0]), outside="edge")
 
 
 def test_resolution_forms():
-    r = Resolution()  # XENON1T, REFERENCE.md §E.3
+    r = Resolution()  # XENON1T, docs/physics.md §E.3
     assert r.sigma_kev(np.array([1.0, 100.0])) == pytest.approx([0.3186, 3.171 + 0.15])
     q = Resolution(form="quadrature_sum", a_sqrt_kev=0.3, b=0.01, c_kev=0.1)
     assert q.sigma_kev(np.array([4.0]))[0] == pytest.approx(np.sqrt(0.09 * 4 + 0.04**2 + 0.01))

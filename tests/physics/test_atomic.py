@@ -1,4 +1,4 @@
-"""Atomic models of xenon (REFERENCE.md §D)."""
+"""Atomic models of xenon (docs/physics.md §D)."""
 
 from __future__ import annotations
 

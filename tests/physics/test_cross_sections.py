@@ -1,4 +1,4 @@
-"""Free-electron cross sections against the formulas and numbers of REFERENCE.md §C–D."""
+"""Free-electron cross sections against the formulas and numbers of docs/physics.md §C–D."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_pure_millicharge_is_the_quadratic_part_of_c1_and_has_the_ext_limit():
 @pytest.mark.parametrize("flavour", ["e", "mu"])
 @pytest.mark.parametrize("mass_mev", [1e-3, 10.0])
 def test_bl_pure_and_interference_match_reference_formulas(flavour, mass_mev):
-    """REFERENCE.md §C.4: explicit g⁴ and g² terms equal the expansion of (C1)."""
+    """docs/physics.md §C.4: explicit g⁴ and g² terms equal the expansion of (C1)."""
     t_kev = np.array([1.0, 20.0, 150.0])
     t, e, g = t_kev * 1e-3, 0.6, 3e-5
     g_v, g_a = standard_model_couplings(flavour, t_kev)
@@ -107,7 +107,7 @@ def test_bl_pure_and_interference_match_reference_formulas(flavour, mass_mev):
 
 
 def test_mediator_shift_numbers():
-    # REFERENCE.md §C.4: δ ≈ 59.3 (g/1e-6)²/(T/keV) for M = 1 keV; 6.06 (g/1e-4)² for 10 MeV
+    # docs/physics.md §C.4: δ ≈ 59.3 (g/1e-6)²/(T/keV) for M = 1 keV; 6.06 (g/1e-4)² for 10 MeV
     assert mediator_coupling_shift(10.0, 1e-6, 1e-3) * 10.0 == pytest.approx(59.3, rel=2e-3)
     assert mediator_coupling_shift(10.0, 1e-4, 10.0) == pytest.approx(6.06, rel=2e-3)
 
@@ -135,7 +135,7 @@ def test_kinematic_cut():
     [(1.0, 13.0, 15.3), (2.0, 5.6, 6.55), (5.0, 3.95, 4.65), (10.0, 1.94, 2.3), (20.0, 0.6, 0.71)],
 )
 def test_epa_over_stepping_fea_ratio(recoil_kev, low, high):
-    """REFERENCE.md §D.3 (E = 300 keV, m_ν = 0.01–0.1 eV); XMASS: ≈ 5 at 5 keV."""
+    """docs/physics.md §D.3 (E = 300 keV, m_ν = 0.01–0.1 eV); XMASS: ≈ 5 at 5 keV."""
     sigma = photoabsorption_cross_section_cm2(recoil_kev)
     fea = millicharge_pure_cross_section(recoil_kev, 0.3, 1e-12) * active_electrons(recoil_kev)
     for mass_ev in (0.01, 0.1):

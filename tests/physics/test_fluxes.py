@@ -1,4 +1,4 @@
-"""Solar fluxes and spectral shapes (REFERENCE.md §A)."""
+"""Solar fluxes and spectral shapes (docs/physics.md §A)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kinematic limits on a free electron (REFERENCE.md §0)."""
+"""Kinematic limits on a free electron (docs/physics.md §0)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MSW survival probability anchors (REFERENCE.md §B.1)."""
+"""MSW survival probability anchors (docs/physics.md §B.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rates: SM normalisation, polynomial = direct, limits, signs (REFERENCE.md §C, §E, §G)."""
+"""Rates: SM normalisation, polynomial = direct, limits, signs (docs/physics.md §C, §E, §G)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ MSW_B16 = PhysicsSettings(flux_set="b16_gs98", flavour_composition="msw")
 
 
 def test_sm_matches_xenon1t_reference_2_to_100_kev(xmass_settings):
-    """REFERENCE.md §G.8: within 5 % from 2 to 100 keV, same shape to ≈ 1 %."""
+    """docs/physics.md §G.8: within 5 % from 2 to 100 keV, same shape to ≈ 1 %."""
     window = (XENON1T_T_KEV >= 2.0) & (XENON1T_T_KEV <= 100.0)
     ratio = standard_model_rate(XENON1T_T_KEV[window], xmass_settings) / XENON1T_RATE[window]
     assert np.all(np.abs(ratio - 1.0) < 0.05)
@@ -41,7 +41,7 @@ def test_sm_matches_xenon1t_reference_2_to_100_kev(xmass_settings):
 
 
 def test_sm_integrals(xmass_settings):
-    """REFERENCE.md §E.1: 39 per t·yr in 2–15 keV and 394 in 2–200 keV (XMASS inputs, FEA)."""
+    """docs/physics.md §E.1: 39 per t·yr in 2–15 keV and 394 in 2–200 keV (XMASS inputs, FEA)."""
     low = np.linspace(2.0, 15.0, 1301)
     wide = np.linspace(2.0, 200.0, 3961)
     assert trapezoid(standard_model_rate(low, xmass_settings), low) == pytest.approx(39.0, rel=0.01)
@@ -69,7 +69,7 @@ def test_rate_vanishes_beyond_end_points(xmass_settings):
 
 
 def test_source_decomposition():
-    """REFERENCE.md §A.2 (B16-GS98, MSW, stepping): pp 91–92 % below 30 keV, ⁷Be 7.4–8.2 %."""
+    """docs/physics.md §A.2 (B16-GS98, MSW, stepping): pp 91–92 % below 30 keV, ⁷Be 7.4–8.2 %."""
     t = np.array([1.0, 10.0, 30.0, 200.0])
     parts = standard_model_rate_by_source(t, MSW_B16)
     total = standard_model_rate(t, MSW_B16)
@@ -186,7 +186,7 @@ def test_universal_equals_sum_over_flavours(grid_kev):
 
 
 def test_pure_millicharge_flavour_limits_scale_with_fraction(xmass_settings):
-    """XMASS per-flavour limits = universal/√f_α (REFERENCE.md §C.3)."""
+    """XMASS per-flavour limits = universal/√f_α (docs/physics.md §C.3)."""
     t = np.linspace(2.0, 15.0, 14)
     universal = signal_basis("millicharge", t, xmass_settings, treatment="pure").coefficients
     for flavour, fraction in zip(FLAVOURS, (0.54, 0.23, 0.23), strict=True):
@@ -209,7 +209,7 @@ def test_pure_millicharge_rate_approaches_the_contact_formula(xmass_settings):
 
 
 def test_millicharge_interference_is_destructive_for_positive_charge(xmass_settings):
-    """REFERENCE.md §C.3: net excess < 0 above ≈ 3 keV (ν_e only) / ≈ 6 keV (universal)."""
+    """docs/physics.md §C.3: net excess < 0 above ≈ 3 keV (ν_e only) / ≈ 6 keV (universal)."""
     t = np.linspace(1.0, 10.0, 91)
     for flavour, low, high in (("e", 2.0, 4.0), ("all", 4.0, 7.0)):
         excess = signal_basis("millicharge", t, xmass_settings, flavour=flavour).excess(1e-12)
@@ -220,7 +220,7 @@ def test_millicharge_interference_is_destructive_for_positive_charge(xmass_setti
 
 
 def test_bl_interference_sign_by_flavour(xmass_settings, grid_kev):
-    """Constructive for ν_e, destructive for ν_μ,τ (REFERENCE.md §C.4)."""
+    """Constructive for ν_e, destructive for ν_μ,τ (docs/physics.md §C.4)."""
     live = standard_model_rate(grid_kev, xmass_settings) > 0
     for mass in (1e-3, 10.0):
         for flavour, sign in (("e", 1), ("mu", -1), ("tau", -1)):
@@ -279,7 +279,7 @@ def test_basis_against_independent_quadrature(model, independent_rate):
 
 
 def test_magnetic_term_exceeds_weak_term_below_290_kev(xmass_settings):
-    """REFERENCE.md §C.2: 1e-10 μ_B wins below ≈ 290 keV, 1e-11 μ_B below ≈ 4 keV."""
+    """docs/physics.md §C.2: 1e-10 μ_B wins below ≈ 290 keV, 1e-11 μ_B below ≈ 4 keV."""
     t = np.linspace(1.0, 400.0, 800)
     sm = standard_model_rate(t, xmass_settings)
     basis = signal_basis("magnetic_moment", t, xmass_settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-#: physics block of the synthetic tests (the defaults of config/config.yaml)
+#: physics block of the synthetic tests (those of the embedded default, exonu:default)
 PHYSICS = {"flux_set": "xmass", "flavour_composition": "xmass", "atomic_model": "stepping"}
 
 
@@ -17,8 +17,8 @@ def synthetic_response(energy_edges: np.ndarray):
     """
     from scipy import stats
 
-    from exonu.scans import ResponseFile
-    from exonu.templates.build import Response
+    from exonu.detector.folding import Response
+    from exonu.templates.hypotheses import ResponseFile
 
     true_edges = np.arange(0.0, 52.0, 2.0)
     t = 0.5 * (true_edges[1:] + true_edges[:-1])

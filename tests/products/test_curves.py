@@ -41,8 +41,8 @@ def test_one_curve_per_hypothesis(curves):
 
 def test_curve_crosses_the_profile_limit(curves, small_workspace, response, physics):
     """Where the curve reaches Δχ² = 2.71 is the profile-likelihood 90 % CL upper limit."""
-    from exonu.scans import hypotheses
     from exonu.stats import upper_limit
+    from exonu.templates.hypotheses import hypotheses
 
     hyp = hypotheses("millicharge", MILLICHARGE)[0]
     entry = hypothesis_entry(hyp.spec(), response, physics)

@@ -7,10 +7,8 @@ import hashlib
 import json
 
 import pytest
-import yaml
-from wfhelpers import REPO
 
-from exonu.config import validate_config
+from exonu.config import DEFAULT_CONFIG, read_config_file, validate_config
 from exonu.products.plan import (
     PlanError,
     canonical,
@@ -25,8 +23,7 @@ from exonu.products.report import category_of_model, front_matter
 
 @pytest.fixture(scope="module")
 def config():
-    raw = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    return validate_config(raw, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    return validate_config(read_config_file(DEFAULT_CONFIG))
 
 
 def test_default_plan(config):

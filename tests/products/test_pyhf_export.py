@@ -104,6 +104,20 @@ def _twice_nll(model, data, mu: float | None = None) -> float:  # type: ignore[n
             if "ABNORMAL" in str(err) and math.isfinite(fun):
                 values.append(fun)
             errors.append(f"{method}: {str(err)[:60]}")
+    # and MINUIT (MIGRAD, strategy 2, tight EDM): it does not stop early on a flat bottom
+    tensorlib, scipy_opt = pyhf.get_backend()
+    pyhf.set_backend(tensorlib, pyhf.optimize.minuit_optimizer(tolerance=1e-6, strategy=2))
+    try:
+        kwargs = {"return_fitted_val": True}
+        if mu is None:
+            _, val = pyhf.infer.mle.fit(data, model, **kwargs)
+        else:
+            _, val = pyhf.infer.mle.fixed_poi_fit(mu, data, model, do_stitch=True, **kwargs)
+        values.append(float(val))
+    except pyhf.exceptions.FailedMinimization as err:
+        errors.append(f"minuit: {str(err)[:60]}")
+    finally:
+        pyhf.set_backend(tensorlib, scipy_opt)
     if not values:
         raise AssertionError(f"pyhf could not fit POI = {mu}: {errors}")
     return min(values)
@@ -310,14 +324,14 @@ def _scan_hypothesis_workspace(run: Path, analysis: str, config: str, scan: str)
     """The workspace of the first hypothesis of ``scan`` as its scan shard builds it."""
     from exonu.config import read_config_file, validate_config
     from exonu.detector.geometry import fiducial_mass_kg
-    from exonu.scans import (
+    from exonu.templates.hypotheses import (
         auto_scale,
         hypotheses,
         hypothesis_spectrum,
         hypothesis_workspace,
         load_response,
     )
-    from exonu.templates.build import signal_workspace_entry
+    from exonu.templates.signals import signal_workspace_entry
 
     cfg = validate_config(read_config_file(REPO / config))
     base = load_workspace(run / "results" / analysis / "workspace.json")
@@ -363,9 +377,7 @@ def _default_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from wfhelpers import run_snakemake
 
     work = tmp_path_factory.mktemp("default")
-    proc = run_snakemake(
-        work, "--cores", "2", "results/default/workspace.json", configfile="config/config.yaml"
-    )
+    proc = run_snakemake(work, "--cores", "2", "results/default/workspace.json", configfile=())
     if proc.returncode != 0:
         pytest.fail(f"snakemake failed:\n{proc.stderr[-4000:]}")
     return work

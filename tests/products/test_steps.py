@@ -1,4 +1,4 @@
-"""The rule steps on files (exonu.products.steps): what the scripts of products.smk run."""
+"""The rule steps on files (exonu.stages.products): what the scripts of products.smk run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from exonu.products import steps
+from exonu.stages import products as steps
 from exonu.stats import dump_workspace, upper_limit
 
 from .docs import contour_doc, curves_doc, dark_photon_scan_doc, millicharge_scan_doc

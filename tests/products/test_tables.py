@@ -62,7 +62,7 @@ def test_rows_skip_log_mass_grids_and_add_xmass_values(rows):
     by = {r["hypothesis"]: r for r in rows}
     assert by["magnetic_moment"]["source"] == "fit"
     assert by["millicharge_e"]["source"] == "scan millicharge"
-    # XMASS-I §4 numbers next to ours (REFERENCE.md §G.1)
+    # XMASS-I §4 numbers next to ours (docs/physics.md §G.1)
     assert by["magnetic_moment"]["xmass_upper_limit"] == 1.8e-10
     assert by["magnetic_moment"]["xmass_best_fit"] == 1.3e-10
     assert by["millicharge_mu"]["xmass_upper_limit"] == 1.1e-11

@@ -12,10 +12,16 @@ from exonu.products.external_tables import (
     table_markdown,
 )
 from exonu.products.style import pyplot, warning_note
-from exonu.products.tables import summary_csv, summary_latex, summary_markdown, summary_rows
-from exonu.scans import table_csv, table_rows
-from exonu.scans import table_latex as scan_latex
-from exonu.scans import table_markdown as scan_markdown
+from exonu.products.tables import scan_csv as table_csv
+from exonu.products.tables import (
+    scan_latex,
+    scan_markdown,
+    summary_csv,
+    summary_latex,
+    summary_markdown,
+    summary_rows,
+)
+from exonu.products.tables import scan_rows as table_rows
 
 from .docs import millicharge_scan_doc
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import uproot
 
-from exonu.config import load_config
+from exonu.config import DEFAULT_CONFIG, load_config
 from exonu.detector.geometry import pmt_directions
 from exonu.io.root import EventFileError, EventFileMeta, write_events
 from exonu.selection.dead_pmt import masked_pmt_sets
@@ -35,7 +35,7 @@ from exonu.selection.testing import (
 
 @pytest.fixture(scope="module")
 def cfg(repo):
-    return selection_block(load_config(repo / "config" / "config.yaml"))
+    return selection_block(load_config(DEFAULT_CONFIG))
 
 
 def _meta(kind="background", n=20_000, seed=1, sample="pmt_u238", **extra):

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from exonu.config import load_config
+from exonu.config import DEFAULT_CONFIG, load_config
 
 PHYSICS = {"flux_set": "xmass", "flavour_composition": "xmass", "atomic_model": "stepping"}
 
@@ -68,6 +68,4 @@ def small_sim():
 @pytest.fixture(scope="session")
 def default_config(repo):
     """The embedded default configuration (validated, defaults filled in)."""
-    return load_config(
-        repo / "config" / "config.yaml", repo / "workflow/schemas/config.schema.yaml"
-    )
+    return load_config(DEFAULT_CONFIG)

@@ -137,7 +137,7 @@ def test_injected_signal_adds_solar_events(small_sim, tmp_path):
 
 def test_solar_rate_follows_from_the_physics(small_sim, tmp_path):
     meta = _simulate(small_sim, "background", "solar_nu", tmp_path / "s.root")
-    # ~430 events/(t yr) in 1-300 keV x 0.832 t / 365.25 d (REFERENCE.md E.1)
+    # ~430 events/(t yr) in 1-300 keV x 0.832 t / 365.25 d (docs/physics.md E.1)
     assert meta.activity_bq * 86400 == pytest.approx(0.98, rel=0.1)
 
 

@@ -50,7 +50,7 @@ def parabola_ws(best: float, dchi2_zero: float, power: int, scale: float) -> Wor
 def test_xmass_bayesian_reconstruction(
     best: float, dchi2: float, power: int, scale: float, published: float, reference: float
 ) -> None:
-    """REFERENCE.md §F: exp(−χ²/2) integrated over α ≥ 0 reproduces XMASS's two limits."""
+    """docs/physics.md §F: exp(−χ²/2) integrated over α ≥ 0 reproduces XMASS's two limits."""
     ws = parabola_ws(best, dchi2, power, scale)
     res = upper_limit(ws, "sig", "bayesian")
     assert res.valid, res.message
@@ -65,7 +65,7 @@ def test_xmass_bayesian_reconstruction(
 
 
 def test_profile_limit_on_a_parabola() -> None:
-    """Δχ² = 2.71: α̂ + 1.645 σ (REFERENCE.md §F: 1.88e-10 for the μ_ν numbers)."""
+    """Δχ² = 2.71: α̂ + 1.645 σ (docs/physics.md §F: 1.88e-10 for the μ_ν numbers)."""
     ws = parabola_ws(1.3e-10, 2.3, 2, 1e-10)
     res = upper_limit(ws, "sig", "profile")
     alpha_hat = 1.69

@@ -246,7 +246,7 @@ def test_strict_turns_the_first_warning_into_one_line():
 
 
 def test_the_fit_stage_writes_warnings_or_stops_under_strict(tmp_path):
-    from exonu.pipeline import limit
+    from exonu.stages.fit import limit
     from exonu.stats.workspace import dump_workspace
 
     ws = Workspace.from_dict(doc([0] * 6, [20.0] * 6, [2.0] * 6, relative_uncertainty=None))

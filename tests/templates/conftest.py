@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from exonu.config import load_config
+from exonu.config import DEFAULT_CONFIG, load_config
 from exonu.detector.geometry import dead_pmt_directions
 from exonu.io.root import EventFileMeta
 from exonu.selection.run import SelectionResult, select_arrays
@@ -60,7 +60,7 @@ def _meta(kind, sample, n, seed, activity=0.0, **extra):
 
 @pytest.fixture(scope="session")
 def samples(repo) -> Samples:
-    cfg = selection_block(load_config(repo / "config" / "config.yaml"))
+    cfg = selection_block(load_config(DEFAULT_CONFIG))
     rng = np.random.default_rng(2020)
     backgrounds, data_blocks = [], []
     for k, (name, (_s, _sl, n_mc, ratio)) in enumerate(COMPONENTS.items()):

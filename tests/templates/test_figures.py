@@ -6,14 +6,12 @@ import json
 
 import numpy as np
 
+from exonu.detector.folding import write_response
 from exonu.products.background_figure import background_figure, systematic_band
 from exonu.products.response_figure import efficiency_curves, efficiency_figure
-from exonu.templates.build import (
-    build_background_model,
-    response_from_signal_mc,
-    write_response,
-)
+from exonu.templates.build import build_background_model
 from exonu.templates.dead_pmt import estimate_dead_pmt_correction
+from exonu.templates.signals import response_from_signal_mc
 
 REGIONS = [2, 5, 10, 15, 20, 30, 40, 60, 100, 150, 200]
 

@@ -5,25 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exonu.io.root import EventFileMeta
-from exonu.selection.run import select_arrays
-from exonu.selection.testing import exponential_spectrum, make_events
-from exonu.stats.workspace import Workspace
-from exonu.templates.build import (
-    TemplateError,
-    assemble_workspace,
-    background_template,
-    build_background_model,
+from exonu.detector.folding import (
     exposure_factor,
     fold_polynomial,
     one_sigma_shift,
     read_response,
-    response_from_signal_mc,
-    signal_workspace_entry,
     write_response,
 )
+from exonu.errors import TemplateError
+from exonu.io.root import EventFileMeta
+from exonu.selection.run import select_arrays
+from exonu.selection.testing import exponential_spectrum, make_events
+from exonu.stats.workspace import Workspace
+from exonu.templates.build import assemble_workspace, background_template, build_background_model
 from exonu.templates.closure import half_split_chi2, merge_groups
 from exonu.templates.dead_pmt import estimate_dead_pmt_correction
+from exonu.templates.signals import response_from_signal_mc, signal_workspace_entry
 
 REGIONS = [2, 5, 10, 15, 20, 30, 40, 60, 100, 150, 200]
 

@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
-from exonu import pipeline
 from exonu.selection.run import write_result
+from exonu.stages import model
 from exonu.stats.workspace import load_workspace
 from exonu.templates.dead_pmt import TRUTH_KEY
 
@@ -25,7 +25,7 @@ def test_stages_from_histograms_to_workspace(samples, tmp_path):
     bkg = [paths[b.sample] for b in samples.backgrounds]
     var = [paths[v.sample] for v in samples.variations]
     corr_path = tmp_path / "templates" / "dead_pmt_correction.json"
-    pipeline.dead_pmt_correction(
+    model.dead_pmt_correction(
         {"dead_pmt_correction": {"near_distance_cm": 10.0, "apply": True}},
         paths["data"],
         bkg,
@@ -34,7 +34,7 @@ def test_stages_from_histograms_to_workspace(samples, tmp_path):
     corr = json.loads(corr_path.read_text())
     assert corr["closure"]["closes"], corr["closure"]
     model_path = tmp_path / "templates" / "backgrounds.json"
-    pipeline.background_model(
+    model.background_model(
         {
             "backgrounds": {
                 "relative_uncertainty": {"surface_pb210": 0.3, "xe_kr85": None},
@@ -49,7 +49,7 @@ def test_stages_from_histograms_to_workspace(samples, tmp_path):
         str(model_path),
     )
     response_path = tmp_path / "templates" / "response.root"
-    pipeline.response(paths["signal_flat"], var, str(response_path))
+    model.response(paths["signal_flat"], var, str(response_path))
     t = np.linspace(0.0, 250.0, 251)
     centres = 0.5 * (t[1:] + t[:-1])
     spectrum = {
@@ -66,7 +66,7 @@ def test_stages_from_histograms_to_workspace(samples, tmp_path):
     spec_path.parent.mkdir()
     spec_path.write_text(json.dumps(spectrum))
     ws_path = tmp_path / "workspace.json"
-    pipeline.workspace(
+    model.workspace(
         {
             "analysis": "synthetic",
             "signals": [
@@ -97,7 +97,7 @@ def test_stages_from_histograms_to_workspace(samples, tmp_path):
     assert int(ws.observed.sum()) == int(samples.data.energy.sum())
     # no correction applied when switched off
     off = tmp_path / "templates" / "backgrounds_off.json"
-    pipeline.background_model(
+    model.background_model(
         {
             "backgrounds": {
                 "relative_uncertainty": {"surface_pb210": 0.3, "xe_kr85": None},

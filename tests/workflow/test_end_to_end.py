@@ -53,7 +53,7 @@ def test_dry_run_shows_dag(tmp_path):
 
 
 def test_lint_is_clean(tmp_path):
-    proc = run_snakemake(tmp_path, "--lint", configfile="config/config.yaml")
+    proc = run_snakemake(tmp_path, "--lint", configfile=())
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Congratulations" in proc.stdout + proc.stderr
 

@@ -76,3 +76,43 @@ def test_results_do_not_depend_on_shard_count(tiny_run, tmp_path):
         )
         assert merged["config"]["n_shards"] == n_shards
         assert merged["results"] == reference
+
+
+def test_a_scan_hypothesis_that_is_a_signal_takes_the_fit(tiny_run, tmp_path):
+    """A scan whose hypothesis is the configured signal magnetic_moment (another name for the
+    same model, flavour, window and free backgrounds; scale auto instead of 1e-10): fitted once,
+    by fit_signal; the scan's limit file carries the fit's numbers, its shard fits nothing."""
+    work = tmp_path / "work"
+    shutil.copytree(tiny_run, work, symlinks=True)
+    fit_file = work / "results" / "tiny" / "fits" / "magnetic_moment.json"
+    fit_before = fit_file.read_bytes()
+    extra = tmp_path / "scan.yaml"
+    extra.write_text(
+        yaml.safe_dump(
+            {
+                "scans": {
+                    "mu_nu": {
+                        "model": "magnetic_moment",
+                        "flavours": ["all", "e"],
+                        "free_backgrounds": ["xe_c14"],
+                    }
+                }
+            }
+        )
+    )
+    proc = run_snakemake(work, "--cores", "2", configfile=["config/tiny.yaml", str(extra)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = work / "results" / "tiny"
+    assert fit_file.read_bytes() == fit_before  # not fitted again
+    fit = json.loads(fit_before)
+    reused = json.loads((res / "limits" / "mu_nu.json").read_text())
+    assert reused == {**fit, "hypothesis": "mu_nu", "scan": "mu_nu"}
+    # the shard fitted only the hypothesis that is no configured signal
+    shard = json.loads((res / "scans" / "mu_nu" / "shard_000.json").read_text())
+    assert [r["hypothesis"] for r in shard["results"]] == ["mu_nu_e"]
+    log = (res / "logs" / "scans" / "mu_nu_000.log").read_text()
+    assert "mu_nu_e: upper limit" in log and "mu_nu: upper limit" not in log
+    merged = json.loads((res / "scans" / "mu_nu.json").read_text())["results"]
+    assert [r["hypothesis"] for r in merged] == ["mu_nu", "mu_nu_e"]
+    assert merged[0]["upper_limit"] == fit["upper_limit"]
+    assert f"{fit['upper_limit']:.4g}" in (res / "tables" / "mu_nu.csv").read_text()

@@ -4,7 +4,9 @@ import json as _json
 
 RESULTS = f"results/{config['analysis']}"
 EVENTS_MODE = config["mode"] == "events"
-CHUNKS = [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])] if EVENTS_MODE else []
+CHUNKS = (
+    [f"{c:03d}" for c in range(config["simulation"]["n_chunks"])] if EVENTS_MODE else []
+)
 BACKGROUNDS = sorted(config["simulation"]["backgrounds"]) if EVENTS_MODE else []
 SIGNALS = [s["name"] for s in config["signals"]]
 SCANS = sorted(config["scans"])
@@ -17,10 +19,15 @@ EXPECTED_SHARDS = (
 RESPONSE_FILE = (
     f"{RESULTS}/templates/response.root" if EVENTS_MODE else f"{RESULTS}/response.json"
 )
-SIGNAL_MC = "signal_flat"
 # software of every job with --software-deployment-method conda (path relative to the rule files)
 CONDA_ENV = "../../envs/exonu.yaml"
-KIND_OF = {"data": "data", SIGNAL_MC: "signal", **{b: "background" for b in BACKGROUNDS}}
+if EVENTS_MODE:
+    from exonu.sim.samples import SIGNAL_MC, sample_kinds
+
+    # sample -> kind (data, background, signal, variation) of every sample of the analysis
+    KIND_OF = sample_kinds(config["simulation"])
+else:
+    SIGNAL_MC, KIND_OF = None, {}
 
 
 wildcard_constraints:
@@ -121,9 +128,20 @@ def scan_shards(scan):
 
 
 def scan_hypothesis_names(scan):
-    from exonu.scans import hypotheses
+    from exonu.templates.hypotheses import hypotheses
 
     return [h.name for h in hypotheses(scan, config["scans"][scan])]
+
+
+def scan_fitted(scan):
+    """{hypothesis: signal} of the hypotheses of a scan that are configured signals (same
+    model, flavour, mass, treatment, atomic model, composition, window, free backgrounds):
+    their limit is fits/<signal>.json, not fitted again by the scan."""
+    from exonu.templates.hypotheses import fitted_signals
+
+    return fitted_signals(
+        scan, subtree("scans", scan), subtree("signals"), subtree("physics")
+    )
 
 
 def _user_event_files():
@@ -167,7 +185,8 @@ def merged_hist(sample):
 
 def event_products():
     """Everything the events chain writes that the README lists as a product: the simulated
-    event files, the selected histograms per chunk and merged, the cut flows, the response."""
+    event files, the selected histograms per chunk and merged, the cut flows, the response.
+    """
     samples = SELECTED_SAMPLES  # select.smk
     return [
         *[
@@ -189,7 +208,8 @@ def event_products():
 
 
 def all_products():
-    """The default target: every product the README lists (a deleted one is made again)."""
+    """The default target: every product the README lists (a deleted one is made again), of
+    the events mode or of the external mode."""
     fmts = config["plots"]["formats"]
     return [
         f"{RESULTS}/workspace.json",
@@ -198,7 +218,9 @@ def all_products():
         *[f"{RESULTS}/fits/{s}.json" for s in SIGNALS],
         *[f"{RESULTS}/tables/{s}.md" for s in SCANS],
         *PRODUCTS_TARGETS,  # figures, tables, HEPData, pyhf (products.smk)
-        *(event_products() if EVENTS_MODE else []),
+        *(
+            event_products() if EVENTS_MODE else EXTERNAL_PRODUCTS
+        ),  # external_common.smk
         *(
             [
                 *[

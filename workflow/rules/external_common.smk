@@ -1,4 +1,5 @@
-"""Helpers of the external mode (included by external.smk): release check, params, products.
+"""Helpers of the external mode (included by external.smk): release check, params, products
+(EXTERNAL_PRODUCTS: the external part of all_products() of common.smk).
 
 The release is read and checked here, at parse time, so a bad file or config key stops the
 run before any job (exonu.external.checks).
@@ -60,11 +61,3 @@ EXTERNAL_PRODUCTS = [
         else []
     ),
 ]
-
-# `rule all` (Snakefile) asks all_products() of common.smk; add the external products to it.
-_shared_products = all_products
-
-
-def all_products():
-    """The shared products (limits, fit figures) and the external-mode products."""
-    return [*_shared_products(), *EXTERNAL_PRODUCTS]

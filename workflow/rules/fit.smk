@@ -1,4 +1,8 @@
-"""Statistics: fits of the configured signals, and sharded limit scans."""
+"""Statistics: fits of the configured signals, and sharded limit scans.
+
+A scan hypothesis that is a configured signal (scan_fitted) is fitted once, by fit_signal:
+the shards skip it and the gather takes fits/<signal>.json.
+"""
 
 
 rule expected_shard:
@@ -7,20 +11,20 @@ rule expected_shard:
         f"{RESULTS}/workspace.json",
     output:
         f"{RESULTS}/expected/{{signal}}/shard_{{shard}}.json",
+    log:
+        f"{RESULTS}/logs/expected/{{signal}}_{{shard}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
     params:
         cfg={
             "fit": subtree("fit"),
             "analysis": config["analysis"],
             "seed": config["fit"]["toy_seed"],
         },
-    log:
-        f"{RESULTS}/logs/expected/{{signal}}_{{shard}}.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=60,
-    conda:
-        CONDA_ENV
     script:
         "../../scripts/expected_shard.py"
 
@@ -31,22 +35,23 @@ rule fit_signal:
     input:
         workspace=f"{RESULTS}/workspace.json",
         expected=lambda w: expand(
-            f"{RESULTS}/expected/{w.signal}/shard_{{shard}}.json", shard=EXPECTED_SHARDS
+            f"{RESULTS}/expected/{w.signal}/shard_{{shard}}.json",
+            shard=EXPECTED_SHARDS,
         ),
     output:
         f"{RESULTS}/fits/{{signal}}.json",
-    params:
-        cfg={"fit": subtree("fit")},
-        # plausibility warnings become errors (exonu.stats.plausibility)
-        strict=config["strict"],
     log:
         f"{RESULTS}/logs/fit/{{signal}}.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        CONDA_ENV
+    params:
+        cfg={"fit": subtree("fit")},
+        # plausibility warnings become errors (exonu.stats.plausibility)
+        strict=config["strict"],
     script:
         "../../scripts/limit.py"
 
@@ -58,10 +63,19 @@ rule scan_shard:
         response=RESPONSE_FILE,
     output:
         f"{RESULTS}/scans/{{scan}}/shard_{{shard}}.json",
+    log:
+        f"{RESULTS}/logs/scans/{{scan}}_{{shard}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
     params:
         cfg=lambda w: {
             "scan_name": w.scan,
             "scan": subtree("scans", w.scan),
+            "fitted": scan_fitted(w.scan),
             "physics": subtree("physics"),
             "fit": subtree("fit"),
             "target_mass_kg": TARGET_MASS_KG,
@@ -70,14 +84,6 @@ rule scan_shard:
             ),
         },
         strict=config["strict"],
-    log:
-        f"{RESULTS}/logs/scans/{{scan}}_{{shard}}.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    conda:
-        CONDA_ENV
     script:
         "../../scripts/scan_shard.py"
 
@@ -85,26 +91,38 @@ rule scan_shard:
 for _scan in SCANS:
 
     rule:
-        """Merge the shards of a scan: per-hypothesis limit files and the scan's tables."""
+        """Merge the shards of a scan and the fits of its hypotheses that are configured
+        signals: per-hypothesis limit files and the scan's tables."""
         name:
             f"scan_gather_{_scan}"
         input:
-            expand(f"{RESULTS}/scans/{_scan}/shard_{{shard}}.json", shard=scan_shards(_scan)),
+            shards=expand(
+                f"{RESULTS}/scans/{_scan}/shard_{{shard}}.json",
+                shard=scan_shards(_scan),
+            ),
+            fits=[
+                f"{RESULTS}/fits/{s}.json"
+                for s in sorted(set(scan_fitted(_scan).values()))
+            ],
         output:
             merged=f"{RESULTS}/scans/{_scan}.json",
             csv=f"{RESULTS}/tables/{_scan}.csv",
             md=f"{RESULTS}/tables/{_scan}.md",
             tex=f"{RESULTS}/tables/{_scan}.tex",
             limits=[f"{RESULTS}/limits/{h}.json" for h in scan_hypothesis_names(_scan)],
-        params:
-            cfg={"scan_name": _scan, "scan": subtree("scans", _scan)},
         log:
             f"{RESULTS}/logs/scans/{_scan}_gather.log",
+        conda:
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=1000,
             runtime=10,
-        conda:
-            CONDA_ENV
+        params:
+            cfg={
+                "scan_name": _scan,
+                "scan": subtree("scans", _scan),
+                "fitted": scan_fitted(_scan),
+            },
         script:
             "../../scripts/scan_gather.py"

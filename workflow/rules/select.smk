@@ -3,7 +3,7 @@
 import importlib.util
 from pathlib import Path
 
-# variation samples (kind "variation", declared by the simulation rules in KIND_OF)
+# variation samples (kind "variation" in KIND_OF)
 VARIATIONS = sorted(s for s, k in KIND_OF.items() if k == "variation")
 # the Numba kernels of the selection (their compiled cache depends on this file)
 KERNEL_SOURCE = str(Path(importlib.util.find_spec("exonu.selection.kernels").origin))
@@ -33,7 +33,8 @@ rule warm_numba:
 
 rule check_inputs:
     """Check the user's event files of one sample (inputs.event_files) before selecting any:
-    readable and complete ROOT, metadata of the listed sample and kind, no seed twice."""
+    readable and complete ROOT, metadata of the listed sample and kind, no seed twice.
+    """
     input:
         lambda w: USER_EVENTS[w.sample],
     output:

@@ -1,16 +1,9 @@
 """Synthetic detector Monte Carlo: one job per (sample, chunk).
 
-Samples (exonu.sim.samples): data, one per background component, the flat signal MC and
-the systematic-variation samples <nominal>__<source>_up|down (kind "variation"), which are
-declared here in KIND_OF for the selection rules.
+Samples (exonu.sim.samples, KIND_OF of common.smk): data, one per background component, the
+flat signal MC and the systematic-variation samples <nominal>__<source>_up|down (kind
+"variation").
 """
-
-from exonu.sim.samples import variation_samples as _variation_samples
-
-if EVENTS_MODE:
-    KIND_OF.update(
-        {v.name: "variation" for v in _variation_samples(config["simulation"])}
-    )
 
 
 rule warm_simulation:

@@ -8,7 +8,9 @@ rule dead_pmt_correction:
         data=merged_hist("data"),
         backgrounds=[merged_hist(b) for b in BACKGROUNDS],
         # variation samples of the backgrounds: the dead-PMT model uncertainty
-        variations=[merged_hist(v) for v in VARIATIONS if v.split("__")[0] in BACKGROUNDS],
+        variations=[
+            merged_hist(v) for v in VARIATIONS if v.split("__")[0] in BACKGROUNDS
+        ],
     output:
         f"{RESULTS}/templates/dead_pmt_correction.json",
     log:

@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from exonu.detector import layout as K
 from exonu.detector.geometry import GeometryError, dead_pmt_directions, fiducial_mass_kg
 
 #: Defaults of the ``detector`` block (the schema repeats them).
@@ -240,8 +241,6 @@ class DetectorResponse:
 
     def kernel_parameters(self) -> np.ndarray:
         """The ``det`` array of :func:`exonu.sim.kernels.generate_events`."""
-        from exonu.sim import kernels as K  # the kernel owns the layout
-
         c = self.config
         nl, mis, tag = c["nonlinearity"], c["misreco"], c["timing_tag"]
         p = np.zeros(K.N_DET_PARAMS)
@@ -275,9 +274,7 @@ class DetectorResponse:
         return self.relative_light_yield(e), LY_STEP_KEV
 
     def npe_table(self) -> np.ndarray:
-        """Per-photoelectron-count factors (rows ``T_*`` of :mod:`exonu.sim.kernels`)."""
-        from exonu.sim import kernels as K
-
+        """Per-photoelectron-count factors (columns ``T_*`` of :mod:`exonu.detector.layout`)."""
         c = self.config
         npe = np.arange(NPE_TABLE_SIZE, dtype=np.float64)
         e_vis = np.maximum(npe / c["pe_per_kev"], 0.5)

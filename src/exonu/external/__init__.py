@@ -19,7 +19,7 @@ package turns such a release into the same workspace as the events mode, so the 
 * :mod:`exonu.external.unbinned` — the extended unbinned likelihood and its limits;
 * :mod:`exonu.external.survey` — Khan-style tables and the binning/likelihood comparison;
 * :mod:`exonu.external.checks` — configuration checks run before any job;
-* :mod:`exonu.external.stages` — the functions the workflow rules call.
+* :mod:`exonu.stages.external` — the functions the workflow rules call.
 """
 
 from __future__ import annotations

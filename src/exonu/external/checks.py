@@ -24,6 +24,8 @@ import numpy.typing as npt
 from exonu.external.errors import ReleaseError
 from exonu.external.release import Release, ReleaseSettings, read_release
 from exonu.external.tabulation import Tabulation
+from exonu.physics import MODELS
+from exonu.selection.run import SelectionError, edges_from_spec
 
 __all__ = [
     "analysis_windows",
@@ -36,8 +38,6 @@ __all__ = [
 
 
 def _edges(spec: Any, key: str) -> np.ndarray:
-    from exonu.selection.run import SelectionError, edges_from_spec
-
     try:
         return edges_from_spec(spec, key)
     except SelectionError as err:
@@ -125,6 +125,8 @@ def release_warnings(release: Release, edges_kev: npt.ArrayLike) -> list[str]:
     Most events outside the binning, or a median energy that looks like eV or MeV
     (:func:`exonu.stats.plausibility.energy_warnings`).
     """
+    # lazy: the workflow imports this module to parse its rules (external_common.smk), and
+    # exonu.stats loads scipy.stats (~2 s)
     from exonu.stats.plausibility import energy_warnings
 
     edges = np.asarray(edges_kev, dtype=np.float64)
@@ -152,8 +154,6 @@ def check_external_config(cfg: Mapping[str, Any]) -> Release:
     ReleaseError
         One line naming the config key or release file.
     """
-    from exonu.physics import MODELS
-
     settings = ReleaseSettings.from_config(cfg.get("release"), cfg.get("release_dir"))
     release = read_release(settings)
     edges = _edges(cfg["binning"]["energy_kev"], "binning.energy_kev")
@@ -232,6 +232,7 @@ def check_external_config(cfg: Mapping[str, Any]) -> Release:
             )
     if cfg.get("strict"):
         # strict: the data warnings are errors, and they can be told before any job
+        # (imported here, not at the top: see release_warnings)
         from exonu.stats.plausibility import StrictError, enforce_strict
 
         try:

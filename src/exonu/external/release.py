@@ -1,8 +1,8 @@
 """Reading a published data release: data, background model, efficiency, exposure.
 
 A release is a directory of whitespace- (or comma-) separated text files, as the XENON
-collaboration publishes them (XENONnT SR0 electron recoils, PRL 129 (2022) 161805:
-``data_unbinned_1to30kev.txt``, ``bkg_model.txt``, ``efficiency.txt``). What each file holds
+collaboration publishes them (XENONnT SR0 electron recoils, PRL 129 (2022) 161805, whose file
+names are the defaults, :data:`DEFAULT_FILES`, written in the config schema). What each file holds
 and how it is read is described by the ``release`` block of the config
 (:class:`ReleaseSettings`); the exposure is not in the files and comes from the config too.
 
@@ -40,6 +40,7 @@ from exonu.external.resolution import Resolution
 from exonu.external.tabulation import Outside, Tabulation, TabulationMode
 
 __all__ = [
+    "DEFAULT_FILES",
     "SECONDS_PER_DAY",
     "BackgroundSpec",
     "Release",
@@ -55,6 +56,27 @@ SECONDS_PER_DAY = 86400.0
 FloatArray = npt.NDArray[np.float64]
 
 
+def _schema_file_defaults() -> dict[str, str]:
+    """The release file names the config schema gives by default (the one place they are
+    written): ``{"data": ..., "background": ..., "efficiency": ...}``."""
+    import yaml
+
+    from exonu import resources
+
+    schema = yaml.safe_load(resources.read_text(resources.CONFIG_SCHEMA))
+    block = schema["properties"]["release"]["properties"]
+    return {
+        "data": block["data"]["properties"]["file"]["default"],
+        "background": block["backgrounds"]["items"]["properties"]["file"]["default"],
+        "efficiency": block["efficiency"]["properties"]["file"]["default"],
+    }
+
+
+#: Release file names by default (those of the XENONnT SR0 electron-recoil release), read
+#: from the config schema: keys ``data``, ``background``, ``efficiency``.
+DEFAULT_FILES = _schema_file_defaults()
+
+
 # --------------------------------------------------------------------------- settings
 
 
@@ -63,7 +85,7 @@ class BackgroundSpec:
     """One background-model component of the release (``release.backgrounds[i]``)."""
 
     name: str
-    file: str
+    file: str = DEFAULT_FILES["background"]
     energy_column: int = 0
     rate_column: int = 1
     tabulation: TabulationMode = "linear"
@@ -115,11 +137,11 @@ class ReleaseSettings:
     """
 
     directory: Path
-    data_file: str = "data_unbinned_1to30kev.txt"
+    data_file: str = DEFAULT_FILES["data"]
     data_format: Literal["unbinned", "binned"] = "unbinned"
     data_energy_column: int = 0
-    backgrounds: tuple[BackgroundSpec, ...] = (BackgroundSpec("b0", "bkg_model.txt"),)
-    efficiency_file: str = "efficiency.txt"
+    backgrounds: tuple[BackgroundSpec, ...] = (BackgroundSpec("b0"),)
+    efficiency_file: str = DEFAULT_FILES["efficiency"]
     efficiency_columns: tuple[int, int] = (0, 1)
     efficiency_applies_to: Literal["reconstructed", "deposited"] = "reconstructed"
     efficiency_outside: Outside = "edge"
@@ -161,7 +183,7 @@ class ReleaseSettings:
                     f"config key 'release.exposure.{k}': {expo[k]!r}, expected a finite number > 0"
                 )
         mass, days = values["fiducial_mass_kg"], values["livetime_days"]
-        bkg_docs = r.get("backgrounds") or [{"name": "b0", "file": "bkg_model.txt"}]
+        bkg_docs = r.get("backgrounds") or [{"name": "b0"}]
         bkgs = tuple(BackgroundSpec(**b) for b in bkg_docs)
         names = [b.name for b in bkgs]
         if len(set(names)) != len(names):

@@ -10,7 +10,7 @@ quadrature (``form="quadrature_sum"``), with E the deposited (true) energy in ke
 
 a in √keV (photon/electron statistics), b dimensionless (a constant relative term), c in keV
 (noise). XENON1T (Aprile et al., PRD 102 (2020) 072004; A. N. Khan arXiv:2006.12887 §II;
-REFERENCE.md §E.3) is ``linear_sum`` with a = 0.3171, b = 0.0015, c = 0, i.e.
+docs/physics.md §E.3) is ``linear_sum`` with a = 0.3171, b = 0.0015, c = 0, i.e.
 σ(E)/E = 0.3171/√(E/keV) + 0.0015. With all three terms zero there is no smearing.
 """
 

@@ -1,7 +1,7 @@
 """Analytic detector response of a published release: efficiency × Gaussian smearing.
 
 The response matrix has the meaning of the Monte-Carlo response of the events mode
-(:class:`exonu.templates.build.Response`, XMASS-I PLB 809 (2020) 135741 eq. 3; Khan
+(:class:`exonu.detector.folding.Response`, XMASS-I PLB 809 (2020) 135741 eq. 3; Khan
 arXiv:2006.12887 eq. 8): the probability that an event of true deposited energy T in true
 bin t is detected with reconstructed energy in bin e,
 
@@ -19,7 +19,7 @@ with G the Gaussian of :mod:`exonu.external.resolution` and ⟨⟩ the average o
 (8 midpoints, the sampling of the bin-averaged physics spectra). The reconstructed-energy
 integral is done exactly per 0.01-keV slice (Gaussian CDF differences times the exact mean of
 the efficiency over the slice), so a vanishing resolution is handled exactly. Expected signal
-counts per reconstructed bin are then (:func:`exonu.templates.build.fold_polynomial`)
+counts per reconstructed bin are then (:func:`exonu.detector.folding.fold_polynomial`)
 
 .. math:: s_e = \\sum_t R_t\\,\\Delta T_t\\,\\frac{M}{1000\\,\\mathrm{kg}}\\,
           \\frac{t_{live}}{\\mathrm{yr}}\\,S_{te},
@@ -41,10 +41,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from exonu.detector.folding import Response
 from exonu.external.errors import ReleaseError
 from exonu.external.resolution import Resolution
 from exonu.external.tabulation import Tabulation
-from exonu.templates.build import Response
 
 __all__ = [
     "RESPONSE_KEYS",
@@ -68,7 +68,7 @@ RESPONSE_KEYS = (
     "livetime_s",
     "source",
 )
-#: Samples per true bin (midpoint rule), as :func:`exonu.templates.build.bin_average`.
+#: Samples per true bin (midpoint rule), as :func:`exonu.detector.folding.bin_average`.
 N_TRUE_SAMPLES = 8
 #: Width of the reconstructed-energy slices of the efficiency integral [keV].
 SLICE_KEV = 0.01

@@ -23,10 +23,16 @@ from typing import Any
 
 import numpy as np
 
+from exonu.detector.folding import Response
+from exonu.external.checks import release_warnings
 from exonu.external.errors import ReleaseError
 from exonu.external.release import Release
-from exonu.external.workspace import external_workspace, response_for
-from exonu.templates.build import Response, signal_workspace_entry
+from exonu.external.unbinned import checked_unbinned_limit
+from exonu.external.workspace import external_workspace, response_for, spectrum_document
+from exonu.physics import MODELS
+from exonu.stats.plausibility import checked_limit, workspace_warnings
+from exonu.stats.workspace import Workspace
+from exonu.templates.signals import signal_workspace_entry
 
 __all__ = ["clip_window", "compute_comparison", "compute_table", "entry_name", "table_entries"]
 
@@ -51,8 +57,6 @@ def table_entries(spec: Mapping[str, Any], window_kev: Sequence[float]) -> list[
     ``[all]``), ``mediator_mass_mev`` (for the mediator models). The scale (physical value of
     x = 1) defaults to the model's ``reference_value``.
     """
-    from exonu.physics import MODELS
-
     entries = []
     mass = spec.get("mediator_mass_mev")
     for m in spec["models"]:
@@ -132,10 +136,6 @@ def compute_table(
         Also recompute every entry with the window edges moved by one bin
         (:func:`exonu.stats.plausibility.checked_limit`; each row gets ``warnings``).
     """
-    from exonu.external.workspace import spectrum_document
-    from exonu.stats.plausibility import checked_limit
-    from exonu.stats.workspace import Workspace
-
     edges = np.asarray(workspace_doc["binning"]["edges_kev"], dtype=np.float64)
     window = clip_window(window_kev or [edges[0], edges[-1]], edges)
     entries = table_entries(spec, window)
@@ -201,11 +201,6 @@ def compute_comparison(
     methods : sequence of str
         ``profile`` and/or ``bayesian``.
     """
-    from exonu.external.checks import release_warnings
-    from exonu.external.unbinned import checked_unbinned_limit
-    from exonu.stats.plausibility import checked_limit, workspace_warnings
-    from exonu.stats.workspace import Workspace
-
     rows: list[dict[str, Any]] = []
     binned = [lk for lk in likelihoods if lk != "unbinned"]
     for bname, edges in binnings:

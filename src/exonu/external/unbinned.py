@@ -16,10 +16,14 @@ with b_j the background densities [events/keV] of :func:`exonu.external.workspac
 background_densities`, s_k the signal coefficient spectra folded with
 :func:`exonu.external.response.response_density`, and B_j, S_k their integrals over the window
 (the binned response summed over it, so ν is identical to the binned model's total). The
-cost is a χ² (``errordef`` = 1): Δχ² thresholds and the Bayesian density exp(−C/2) apply as
-in :mod:`exonu.stats.limits`, whose :func:`~exonu.stats.limits.bayesian_interval` and
-:func:`~exonu.stats.limits.profile_threshold` are reused, and results are
-:class:`~exonu.stats.limits.LimitResult` with ``likelihood="unbinned"``.
+cost is a χ² (``errordef`` = 1).
+
+:class:`UnbinnedModel` implements :class:`~exonu.stats.likelihood.LikelihoodModel` (analytic
+gradient and Hessian, the activity scales bounded and constrained as in the binned model), so
+it is fitted by :class:`~exonu.stats.fit.Fitter`, profiled by
+:class:`~exonu.stats.limits.Profile` and its limits come from
+:func:`~exonu.stats.limits.compute_limit`: the same code and conventions (Δχ² thresholds, the
+Bayesian density exp(−C/2)) as the binned limits, with results of ``likelihood="unbinned"``.
 
 No Monte-Carlo variance enters (the response is analytic). Where interference makes f ≤ ε
 (10⁻¹² events/keV) the log is continued by its second-order Taylor expansion at ε, as the
@@ -34,24 +38,25 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
-from iminuit import Minuit
-from scipy import optimize
 
+from exonu.detector.folding import exposure_factor
 from exonu.external.errors import ReleaseError
 from exonu.external.release import Release
 from exonu.external.response import response_density
 from exonu.external.workspace import background_components, background_densities, response_for
-from exonu.stats.limits import LimitResult, bayesian_interval, profile_threshold
-from exonu.templates.build import exposure_factor
+from exonu.stats.errors import ModelError
+from exonu.stats.likelihood import ParameterInfo, activity_parameter
+from exonu.stats.limits import LimitResult, Method, compute_limit
 
 __all__ = [
     "UnbinnedModel",
-    "UnbinnedProfile",
+    "UnbinnedSignal",
     "checked_unbinned_limit",
     "unbinned_limit",
     "unbinned_model",
@@ -59,15 +64,37 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 _EPS = 1e-12  # events/keV; continuation point of the log
-# posterior support and grid of the Bayesian integral: the same as the binned limits
-from exonu.stats.limits import _BAYES_DCHI2_MAX, _BAYES_GRID  # noqa: E402
+_SCAN_CHUNK = 1 << 22  # grid points × events evaluated at once by poi_scan_cost
 
-_P_MAX_FREE = 100.0
+
+@dataclass(frozen=True)
+class UnbinnedSignal:
+    """The signal of an :class:`UnbinnedModel`: its labels (copied into the result), the powers
+    k of its polynomial in x, the allowed x and the physical scale θ = x · ``scale``."""
+
+    name: str
+    model: str
+    parameter: str
+    unit: str
+    flavour: str
+    mediator_mass_mev: float | None
+    treatment: str | None
+    atomic_model: str | None
+    scale: float
+    powers: tuple[int, ...]
+    x_bounds: tuple[float | None, float | None]
+
+    @property
+    def leading_power(self) -> int:
+        """Highest power of x."""
+        return max(self.powers)
 
 
 @dataclass(frozen=True, eq=False)
 class UnbinnedModel:
     """Extended unbinned likelihood of one signal (module docstring).
+
+    Parameters are θ = (x, p_1..p_J), in the order of :attr:`parameters`.
 
     Attributes
     ----------
@@ -83,18 +110,14 @@ class UnbinnedModel:
         (J,) B_j.
     relative_uncertainty : tuple
         σ_j (``None`` = free, 0 = fixed).
-    powers : tuple of int
-        Powers k of the signal polynomial in x.
+    signal : UnbinnedSignal
+        The signal (powers k, bounds of x, scale, labels).
     signal_density : ndarray
         (K, n) s_k(E_i) [events/keV per unit x^k].
     signal_total : ndarray
         (K,) S_k.
-    x_bounds : tuple
-        Allowed x (``None`` = unbounded).
-    scale : float
-        Physical θ = x · scale.
-    labels : dict
-        Physics labels of the signal (copied into the result).
+    analysis : str
+        Analysis name (copied into the result).
     """
 
     events_kev: FloatArray
@@ -103,71 +126,198 @@ class UnbinnedModel:
     background_density: FloatArray
     background_total: FloatArray
     relative_uncertainty: tuple[float | None, ...]
-    powers: tuple[int, ...]
+    signal: UnbinnedSignal
     signal_density: FloatArray
     signal_total: FloatArray
-    x_bounds: tuple[float | None, float | None]
-    scale: float
-    labels: Mapping[str, Any] = field(default_factory=dict)
-    errordef: float = 1.0
+    analysis: str = ""
 
-    @property
+    likelihood = "unbinned"
+    errordef = 1.0
+    n_poi = 1
+    warnings: tuple[str, ...] = ()
+
+    # -- parameters (exonu.stats.likelihood.LikelihoodModel) ----------------------------
+
+    @cached_property
+    def parameters(self) -> tuple[ParameterInfo, ...]:
+        """x, then the activity scales p_j (bounds and constraints as in the binned model)."""
+        lo, hi = self.signal.x_bounds
+        return (
+            ParameterInfo(self.signal.name, "poi", 0.0, lo, hi, None),
+            *(
+                activity_parameter(n, r)
+                for n, r in zip(self.background_names, self.relative_uncertainty, strict=True)
+            ),
+        )
+
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """Parameter names: the signal name, then ``p_<background>``."""
-        return (str(self.labels.get("name", "x")), *(f"p_{n}" for n in self.background_names))
+        return tuple(p.name for p in self.parameters)
 
     @property
     def npar(self) -> int:
         """Number of parameters."""
         return 1 + len(self.background_names)
 
-    def _constraint(self) -> tuple[FloatArray, FloatArray]:
-        w = np.array(
-            [0.0 if (r is None or r == 0) else 1.0 / r**2 for r in self.relative_uncertainty]
-        )
-        fixed = np.array([r == 0 for r in self.relative_uncertainty])
-        return w, fixed
+    @property
+    def n_bins(self) -> int:
+        """Number of events (the observations of the fit)."""
+        return int(self.events_kev.size)
 
-    def value_and_gradient(self, theta: npt.ArrayLike) -> tuple[float, FloatArray]:
-        """Cost C and its gradient at θ = (x, p_1..p_J)."""
+    @property
+    def signals(self) -> tuple[UnbinnedSignal]:
+        """The signal of the one POI."""
+        return (self.signal,)
+
+    @cached_property
+    def nominal(self) -> FloatArray:
+        """Nominal parameters: x = 0, p_j = 1."""
+        return np.array([p.nominal for p in self.parameters])
+
+    @cached_property
+    def aux(self) -> FloatArray:
+        """Global observables of the activity constraints (1)."""
+        return self.nominal[1:].copy()
+
+    @cached_property
+    def _pull_weight(self) -> FloatArray:
+        return np.array([0.0 if p.sigma is None else p.sigma**-2 for p in self.parameters[1:]])
+
+    @cached_property
+    def _powers(self) -> FloatArray:
+        return np.array(self.signal.powers, dtype=np.float64)
+
+    # -- cost ----------------------------------------------------------------------------
+
+    def _evaluate(
+        self, theta: npt.ArrayLike, order: int
+    ) -> tuple[float, FloatArray | None, FloatArray | None]:
+        """Cost and, for ``order`` >= 1 and 2, its gradient and Hessian at θ = (x, p)."""
         th = np.asarray(theta, dtype=np.float64)
         x, p = th[0], th[1:]
-        pw = np.asarray(self.powers, dtype=np.float64)
+        pw = self._powers
         xp = x**pw
-        dxp = pw * x ** (pw - 1.0)
         nu = p @ self.background_total + xp @ self.signal_total
         f = p @ self.background_density + xp @ self.signal_density
         low = f < _EPS
-        d = f - _EPS
-        logf = np.where(
-            low, math.log(_EPS) + d / _EPS - 0.5 * (d / _EPS) ** 2, np.log(np.where(low, 1, f))
+        d = (f - _EPS) / _EPS
+        safe = np.where(low, 1.0, f)
+        logf = np.where(low, math.log(_EPS) + d - 0.5 * d**2, np.log(safe))
+        w = self._pull_weight
+        dp = self.aux - p
+        cost = 2.0 * (nu - logf.sum()) + float(np.sum(w * dp**2))
+        if order < 1:
+            return float(cost), None, None
+        dlog = np.where(low, (1.0 - d) / _EPS, 1.0 / safe)
+        dxp = pw * x ** (pw - 1.0)
+        # df_i/dθ: row 0 the signal's dx, rows 1.. the background densities
+        jac = np.vstack([dxp @ self.signal_density, self.background_density])
+        grad = 2.0 * (
+            np.concatenate([[dxp @ self.signal_total], self.background_total]) - jac @ dlog
         )
-        dlog = np.where(low, 1.0 / _EPS - d / _EPS**2, 1.0 / np.where(low, 1, f))
-        w, _ = self._constraint()
-        cost = 2.0 * (nu - logf.sum()) + float(np.sum(w * (1.0 - p) ** 2))
-        grad = np.empty_like(th)
-        grad[0] = 2.0 * (dxp @ self.signal_total - (dxp @ self.signal_density) @ dlog)
-        grad[1:] = 2.0 * (self.background_total - self.background_density @ dlog) - 2.0 * w * (
-            1.0 - p
-        )
-        return float(cost), grad
+        grad[1:] -= 2.0 * w * dp
+        if order < 2:
+            return float(cost), grad, None
+        d2log = np.where(low, -1.0 / _EPS**2, -1.0 / safe**2)
+        hess = -2.0 * (jac * d2log) @ jac.T
+        d2xp = np.where(pw >= 2, pw * (pw - 1.0) * x ** np.maximum(pw - 2.0, 0.0), 0.0)
+        hess[0, 0] += 2.0 * (d2xp @ self.signal_total - (d2xp @ self.signal_density) @ dlog)
+        hess[1:, 1:] += 2.0 * np.diag(w)
+        return float(cost), grad, hess
 
     def __call__(self, theta: npt.ArrayLike) -> float:
-        return self.value_and_gradient(theta)[0]
+        return self._evaluate(theta, 0)[0]
+
+    def value_and_gradient(self, theta: npt.ArrayLike) -> tuple[float, FloatArray]:
+        """Cost C and its gradient at θ = (x, p_1..p_J)."""
+        value, grad, _ = self._evaluate(theta, 1)
+        assert grad is not None
+        return value, grad
 
     def gradient(self, theta: npt.ArrayLike) -> FloatArray:
         """Gradient of the cost."""
         return self.value_and_gradient(theta)[1]
 
-    def sensitivity_scale(self) -> float:
+    def hessian(self, theta: npt.ArrayLike) -> FloatArray:
+        """Analytic Hessian of the cost."""
+        hess = self._evaluate(theta, 2)[2]
+        assert hess is not None
+        return hess
+
+    def g2(self, theta: npt.ArrayLike) -> FloatArray:
+        """Diagonal of :meth:`hessian`."""
+        out: FloatArray = np.diag(self.hessian(theta)).copy()
+        return out
+
+    def constraint_cost(self, theta: npt.ArrayLike) -> float:
+        """The activity constraints alone, Σ_j (1 − p_j)²/σ_j²."""
+        p = np.asarray(theta, dtype=np.float64)[1:]
+        return float(np.sum(self._pull_weight * (self.aux - p) ** 2))
+
+    def poi_scan_cost(self, theta: npt.ArrayLike, s: int, grid: npt.ArrayLike) -> FloatArray:
+        """Cost without the constraints for x on ``grid``, p at θ (vectorised)."""
+        xs = np.asarray(grid, dtype=np.float64)
+        p = np.asarray(theta, dtype=np.float64)[1:]
+        fb = p @ self.background_density
+        xg = xs[:, None] ** self._powers[None, :]
+        nu = p @ self.background_total + xg @ self.signal_total
+        logsum = np.empty(xs.size)
+        step = max(1, _SCAN_CHUNK // max(fb.size, 1))
+        for a in range(0, xs.size, step):
+            f = fb[None, :] + xg[a : a + step] @ self.signal_density
+            low = f < _EPS
+            d = (f - _EPS) / _EPS
+            logf = np.where(low, math.log(_EPS) + d - 0.5 * d**2, np.log(np.where(low, 1.0, f)))
+            logsum[a : a + step] = logf.sum(axis=1)
+        out: FloatArray = 2.0 * (nu - logsum)
+        return out
+
+    # -- fit set-up ----------------------------------------------------------------------
+
+    def initial_steps(self) -> FloatArray:
+        """0.3 × the sensitivity scale for x; for p_j 1/√(B_j²/ν₀ + 1/σ_j²), the information
+        of the expected count ν₀ and the constraint (at most 0.5)."""
+        nu0 = max(float(np.sum(self.background_total)), 1.0)
+        info = self.background_total**2 / nu0 + self._pull_weight
+        steps_p = np.clip(1.0 / np.sqrt(np.maximum(info, 1e-12)), 1e-6, 0.5)
+        return np.concatenate([[0.3 * self.sensitivity_scale()], steps_p])
+
+    def symmetric_pois(self) -> tuple[int, ...]:
+        """(0,) if x ≥ 0 and only even powers of x enter: the cost is even in x."""
+        even = all(k % 2 == 0 for k in self.signal.powers)
+        return (0,) if self.signal.x_bounds == (0.0, None) and even else ()
+
+    def sensitivity_scale(self, signal: int = 0) -> float:
         """Rough x at which the signal changes the cost by ~1 (starting values, steps)."""
         f0 = np.maximum(self.background_density.sum(axis=0), _EPS)
         scales = []
-        for k, pw in enumerate(self.powers):
+        for k, pw in enumerate(self.signal.powers):
             info = float(np.sum((self.signal_density[k] / f0) ** 2))
             if info > 0:
                 scales.append(info ** (-0.5 / pw))
         return min(scales) if scales else 1.0
+
+    def index(self, name: str) -> int:
+        """Position of the parameter ``name``."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ModelError(
+                f"no parameter {name!r} in the model (parameters: {', '.join(self.names)})"
+            ) from None
+
+    def poi_index(self, signal: str) -> int:
+        """0 for the model's signal."""
+        if signal != self.signal.name:
+            raise ModelError(f"signal {signal!r} is not in the model ({self.signal.name!r} is)")
+        return 0
+
+    def ndof(self, fixed: Mapping[str, float] | None = None) -> int:
+        """Events minus the free parameters."""
+        fixed = fixed or {}
+        n_free = sum(1 for p in self.parameters if not (p.fixed or p.name in fixed))
+        return self.n_bins - n_free
 
     def digest(self) -> str:
         """sha256 of the model's arrays (identifies it in the result, like a workspace)."""
@@ -180,7 +330,7 @@ class UnbinnedModel:
             self.signal_total,
         ):
             h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
-        h.update(repr((self.powers, self.relative_uncertainty, self.window_kev)).encode())
+        h.update(repr((self.signal.powers, self.relative_uncertainty, self.window_kev)).encode())
         return h.hexdigest()
 
 
@@ -237,17 +387,19 @@ def unbinned_model(
         t_edges, events, release.efficiency, s.resolution, s.efficiency_applies_to
     )
     sign_matters = bool(spectrum.get("sign_matters", False))
-    labels = {
-        "analysis": analysis,
-        "name": spec["name"],
-        "model": spectrum["model"],
-        "parameter": spectrum["parameter"],
-        "unit": spectrum["unit"],
-        "flavour": spectrum["flavour"],
-        "mediator_mass_mev": spectrum.get("mediator_mass_mev"),
-        "treatment": spectrum.get("treatment"),
-        "atomic_model": spectrum.get("atomic_model"),
-    }
+    signal = UnbinnedSignal(
+        name=str(spec["name"]),
+        model=str(spectrum["model"]),
+        parameter=str(spectrum["parameter"]),
+        unit=str(spectrum["unit"]),
+        flavour=str(spectrum["flavour"]),
+        mediator_mass_mev=spectrum.get("mediator_mass_mev"),
+        treatment=spectrum.get("treatment"),
+        atomic_model=spectrum.get("atomic_model"),
+        scale=scale,
+        powers=powers,
+        x_bounds=(None, None) if sign_matters else (0.0, None),
+    )
     return UnbinnedModel(
         events_kev=events,
         window_kev=(lo, hi),
@@ -255,160 +407,11 @@ def unbinned_model(
         background_density=dens,
         background_total=comps.expected[:, 0],
         relative_uncertainty=rel,
-        powers=powers,
+        signal=signal,
         signal_density=counts @ kernel,
         signal_total=(counts @ resp.matrix)[:, 0],
-        x_bounds=(None, None) if sign_matters else (0.0, None),
-        scale=scale,
-        labels=labels,
+        analysis=analysis,
     )
-
-
-@dataclass
-class _Fit:
-    values: FloatArray
-    cost: float
-    valid: bool
-
-
-class UnbinnedProfile:
-    """Profiled cost C_min(x) of an :class:`UnbinnedModel` (nuisances minimised at fixed x).
-
-    Fits are cached and warm-started from the nearest evaluated point.
-    """
-
-    def __init__(self, model: UnbinnedModel) -> None:
-        self.model = model
-        lo, hi = model.x_bounds
-        self.lower = -math.inf if lo is None else float(lo)
-        self.upper = math.inf if hi is None else float(hi)
-        self.power = max(model.powers)
-        self.xs = model.sensitivity_scale()
-        self.points: dict[float, _Fit] = {}
-        self.n_fits = 0
-        _, fixed = model._constraint()
-        self._fixed_p = fixed
-        p_hi = [
-            _P_MAX_FREE if (r is None or r == 0) else 1.0 + 10.0 * r
-            for r in model.relative_uncertainty
-        ]
-        m = Minuit(
-            model,
-            np.concatenate([[0.0], np.ones(len(p_hi))]),
-            grad=model.gradient,
-            name=model.names,
-        )
-        m.print_level = 0
-        m.limits[0] = (self.lower, self.upper)
-        for j, h in enumerate(p_hi):
-            m.limits[1 + j] = (0.0, h)
-            m.fixed[1 + j] = bool(fixed[j])
-        self._m = m
-        self.best = self._global()
-        self.zero = self.at(0.0)
-        if self.zero.cost < self.best.cost:
-            self.best = _Fit(self.zero.values.copy(), self.zero.cost, self.zero.valid)
-
-    def _minimise(self, start: FloatArray, fix_x: float | None) -> _Fit:
-        m = self._m
-        m.reset()
-        m.values = start
-        m.errors[0] = 0.3 * self.xs
-        for j in range(1, self.model.npar):
-            m.errors[j] = 0.05
-        m.fixed[0] = fix_x is not None
-        if fix_x is not None:
-            m.values[0] = fix_x
-        m.migrad()
-        self.n_fits += 1
-        return _Fit(np.array(m.values), float(m.fval), bool(m.valid))
-
-    def _global(self) -> _Fit:
-        nominal = np.concatenate([[0.0], np.ones(self.model.npar - 1)])
-        u = np.sinh(np.linspace(0.0, 4.0, 25)) / math.sinh(4.0) * 40.0 * self.xs
-        grid = np.concatenate([-u[::-1], u[1:]])
-        grid = grid[(grid >= self.lower) & (grid <= self.upper)]
-        costs = []
-        for g in grid:
-            t = nominal.copy()
-            t[0] = g
-            costs.append(self.model(t))
-        order = np.argsort(costs)
-        starts = [grid[order[0]]]
-        other = [g for g in grid[order] if np.sign(g) != np.sign(starts[0]) and g != 0]
-        if other:
-            starts.append(other[0])
-        best: _Fit | None = None
-        for x0 in starts:
-            t = nominal.copy()
-            t[0] = min(max(x0, self.lower), self.upper)
-            fit = self._minimise(t, None)
-            if best is None or fit.cost < best.cost:
-                best = fit
-        assert best is not None
-        self.points[float(best.values[0])] = best
-        return best
-
-    def at(self, x: float) -> _Fit:
-        """Profiled fit at fixed x (cached)."""
-        x = float(x)
-        if x in self.points:
-            return self.points[x]
-        keys = np.array(list(self.points)) if self.points else np.array([0.0])
-        if self.points:
-            start = self.points[float(keys[np.argmin(np.abs(keys - x))])].values.copy()
-        else:
-            start = np.concatenate([[0.0], np.ones(self.model.npar - 1)])
-        start[0] = x
-        fit = self._minimise(start, x)
-        self.points[x] = fit
-        return fit
-
-    @property
-    def x_hat(self) -> float:
-        """Best-fit x in the allowed range."""
-        return float(self.best.values[0])
-
-    def delta(self, x: float) -> float:
-        """Profiled Δχ² at x."""
-        return self.at(x).cost - self.best.cost
-
-    def to_u(self, x: float) -> float:
-        """Strength variable sign(x)|x|^P."""
-        return math.copysign(abs(x) ** self.power, x)
-
-    def to_x(self, u: float) -> float:
-        """Inverse of :meth:`to_u`."""
-        return math.copysign(abs(u) ** (1.0 / self.power), u)
-
-    def crossing(self, level: float, direction: int, refine: bool = True) -> float | None:
-        """First x beyond the best fit (in ``direction``) where Δχ² reaches ``level``."""
-        bound = self.upper if direction > 0 else self.lower
-        u0 = self.to_u(self.x_hat)
-        ubound = self.to_u(bound) if math.isfinite(bound) else direction * math.inf
-        step = self.to_u(self.xs)
-        prev = u0
-        for k in range(60):
-            u = u0 + direction * step * 2.0**k
-            at_bound = (u - ubound) * direction >= 0
-            if at_bound:
-                u = ubound
-            if self.delta(self.to_x(u)) >= level:
-                if not refine:
-                    return self.to_x(u)
-                a, b = sorted((prev, u))
-                root = optimize.brentq(
-                    lambda v: self.delta(self.to_x(v)) - level,
-                    a,
-                    b,
-                    xtol=1e-6 * max(abs(a), abs(b), 1e-300),
-                    rtol=1e-6,
-                )
-                return self.to_x(float(root))
-            if at_bound:
-                return None
-            prev = u
-        raise ReleaseError(f"unbinned profile: Δχ² did not reach {level:g} (signal scale wrong?)")
 
 
 def unbinned_limit(
@@ -420,108 +423,16 @@ def unbinned_limit(
 ) -> LimitResult:
     """Limit or interval at ``cl`` from the unbinned likelihood.
 
-    ``method`` is ``"bayesian"`` (flat prior in sign(x)|x|^P, P the highest power; equal-tailed
-    interval for two-sided models) or ``"profile"`` (Δχ² threshold, :func:`~exonu.stats.limits.
-    profile_threshold`), with the conventions of :mod:`exonu.stats.limits`.
+    :func:`~exonu.stats.limits.compute_limit` of the model: ``method`` is ``"bayesian"``
+    (flat prior in sign(x)|x|^P, P the highest power; equal-tailed interval for two-sided
+    models) or ``"profile"`` (Δχ² ``threshold``, :func:`~exonu.stats.limits.profile_threshold`);
+    the Neyman construction needs toys of a binned model.
     """
-    prof = UnbinnedProfile(model)
-    two_sided = prof.lower < 0
-    lower: float | None
-    thr: float | None = None
-    prior: str | None = None
-    message = "ok"
-    if method == "profile":
-        thr = profile_threshold(cl, threshold)
-        upper = prof.crossing(thr, +1)
-        if upper is None:
-            upper, message = prof.upper, f"Δχ² stays below {thr:.3g} up to the upper bound"
-        if two_sided:
-            lower = prof.crossing(thr, -1)
-        else:
-            lower = prof.crossing(thr, -1) if prof.delta(max(prof.lower, 0.0)) > thr else None
-    elif method == "bayesian":
-        x_up = prof.crossing(_BAYES_DCHI2_MAX, +1, refine=False)
-        hi = prof.to_u(prof.upper if x_up is None else x_up)
-        if two_sided:
-            x_dn = prof.crossing(_BAYES_DCHI2_MAX, -1, refine=False)
-            lo = prof.to_u(prof.lower if x_dn is None else x_dn)
-        else:
-            lo = prof.to_u(max(prof.lower, 0.0))
-        u_hat = prof.to_u(prof.x_hat)
-        grid = np.unique(np.concatenate([np.linspace(lo, hi, _BAYES_GRID), [u_hat]]))
-        order = np.argsort(np.abs(grid - u_hat), kind="stable")
-        chi2 = np.empty(grid.size)
-        for i in order:
-            chi2[i] = prof.at(prof.to_x(float(grid[i]))).cost
-        lo_u, up_u = bayesian_interval(grid, chi2, cl, two_sided=two_sided)
-        lower = None if lo_u is None else prof.to_x(lo_u)
-        upper = prof.to_x(up_u)
-        prior = (
-            f"flat in sign(x)|x|^{prof.power}" if two_sided else f"flat in x^{prof.power}, x >= 0"
-        )
-    else:
+    if method not in ("bayesian", "profile"):
         raise ReleaseError(
             f"method {method!r} is not known for the unbinned fit (bayesian, profile)"
         )
-    at_bound = _at_bound(prof)
-    relevant = [f for f in prof.points.values() if f.cost - prof.best.cost < 50.0]
-    fit_valid = all(f.valid for f in relevant) and prof.best.valid and prof.zero.valid
-    if not fit_valid and message == "ok":
-        message = "fit failed: MIGRAD did not converge at some profile point"
-    lab = model.labels
-    scale = model.scale
-    interval = ((None if lower is None else lower * scale, upper * scale),)
-    return LimitResult(
-        analysis=str(lab.get("analysis", "")),
-        signal=str(lab.get("name", "")),
-        model=str(lab.get("model", "")),
-        parameter=str(lab.get("parameter", "")),
-        unit=str(lab.get("unit", "")),
-        flavour=str(lab.get("flavour", "all")),
-        mediator_mass_mev=lab.get("mediator_mass_mev"),
-        treatment=lab.get("treatment"),
-        atomic_model=lab.get("atomic_model"),
-        method=method,
-        cl=cl,
-        likelihood="unbinned",
-        upper_limit=float(upper * scale),
-        lower_limit=None if lower is None else float(lower * scale),
-        best_fit=float(prof.x_hat * scale),
-        chi2_best=float(prof.best.cost),
-        chi2_zero=float(prof.zero.cost),
-        ndof=int(model.events_kev.size - (model.npar - int(np.sum(model._constraint()[1])))),
-        n_bins=int(model.events_kev.size),
-        fit_valid=fit_valid,
-        valid=fit_valid and message == "ok",
-        best_fit_at_bound=abs(prof.x_hat - max(prof.lower, 0.0)) < 1e-9 and not two_sided,
-        workspace_digest=model.digest(),
-        delta_chi2_threshold=thr,
-        prior=prior,
-        intervals=interval if method == "profile" else (),
-        n_fits=prof.n_fits,
-        message=message,
-        parameters_at_bound=at_bound,
-    )
-
-
-def _at_bound(prof: UnbinnedProfile, tol: float = 1e-5) -> tuple[str, ...]:
-    """Free parameters of the best fit on a bound (x at its lower bound, p_j at 0 or at max)."""
-    m = prof.model
-    out = []
-    x = float(prof.best.values[0])
-    if (math.isfinite(prof.lower) and x - prof.lower < tol * max(1.0, abs(prof.lower))) or (
-        math.isfinite(prof.upper) and prof.upper - x < tol * max(1.0, abs(prof.upper))
-    ):
-        out.append(m.names[0])
-    _, fixed = m._constraint()
-    for j, r in enumerate(m.relative_uncertainty):
-        if fixed[j]:
-            continue
-        p = float(prof.best.values[1 + j])
-        p_hi = _P_MAX_FREE if (r is None or r == 0) else 1.0 + 10.0 * r
-        if p < tol or p_hi - p < tol * p_hi:
-            out.append(m.names[1 + j])
-    return tuple(out)
+    return compute_limit(model, model.signal.name, cast(Method, method), cl, threshold=threshold)
 
 
 def checked_unbinned_limit(

@@ -10,7 +10,7 @@ Background model
 Signals
     The shared ``signal_spectrum`` stage gives the excess over the Standard Model as an exact
     polynomial Σ_p θ^p c_p(T) on true-energy bins; it is folded with the analytic response of
-    :mod:`exonu.external.response` by :func:`exonu.templates.build.signal_workspace_entry`.
+    :mod:`exonu.external.response` by :func:`exonu.templates.signals.signal_workspace_entry`.
 
 The Standard Model and interference (``release.solar_nu``)
     For μ_ν, scalar and pseudoscalar mediators the excess adds incoherently to the SM. For
@@ -51,10 +51,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from exonu.detector.folding import Response, bin_average, exposure_factor
 from exonu.external.errors import ReleaseError
 from exonu.external.release import Release
 from exonu.external.response import build_response, response_density
-from exonu.templates.build import Response, bin_average, exposure_factor, signal_workspace_entry
+from exonu.physics import PhysicsSettings, standard_model_rate
+from exonu.selection.run import edges_from_spec
+from exonu.templates.hypotheses import hypothesis_spectrum
+from exonu.templates.signals import signal_workspace_entry
 
 __all__ = [
     "SOLAR_NU_NAME",
@@ -84,8 +88,6 @@ def standard_model_true(physics: Mapping[str, Any], true_edges_kev: npt.ArrayLik
 
     The same bin average as the ``signal_spectrum`` stage (8 midpoints, T ≥ 1 eV).
     """
-    from exonu.physics import PhysicsSettings, standard_model_rate
-
     settings = PhysicsSettings.from_mapping(physics)
     edges = np.asarray(true_edges_kev, dtype=np.float64)
     return np.asarray(
@@ -213,12 +215,9 @@ def spectrum_document(
     """The ``signals/<name>.json`` document of the shared signal stage, computed in memory.
 
     The same function the workflow's ``signal_spectrum`` stage uses
-    (:func:`exonu.scans.hypothesis_spectrum`), so tables and comparisons use exactly the
-    spectra of the workflow's signals.
+    (:func:`exonu.templates.hypotheses.hypothesis_spectrum`), so tables and comparisons use
+    exactly the spectra of the workflow's signals.
     """
-    from exonu.scans import hypothesis_spectrum
-    from exonu.selection.run import edges_from_spec
-
     edges = edges_from_spec(true_energy_kev, "binning.true_energy_kev")
     return dict(hypothesis_spectrum(dict(signal), dict(physics), edges))
 

@@ -31,21 +31,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from exonu.config import ConfigError
+from exonu.errors import ConfigError
 from exonu.io.root import EventFileError, read_meta
+from exonu.sim.samples import sample_kinds
 
 KEY = "inputs.event_files"
-
-
-def sample_kinds(cfg: Mapping[str, Any]) -> dict[str, str]:
-    """Every sample an events-mode analysis selects, with its kind."""
-    from exonu.sim.samples import DATA, SIGNAL_MC, variation_samples
-
-    sim = cfg["simulation"]
-    kinds = {DATA: "data", SIGNAL_MC: "signal"}
-    kinds.update({b: "background" for b in sim["backgrounds"]})
-    kinds.update({v.name: "variation" for v in variation_samples(sim)})
-    return kinds
 
 
 def resolve_event_files(
@@ -54,12 +44,12 @@ def resolve_event_files(
     """``inputs.event_files`` as sample -> sorted absolute file paths (one chunk each).
 
     Relative paths and patterns are taken from ``base_dir`` (the workflow's working
-    directory). Raises :class:`~exonu.config.ConfigError` naming the key.
+    directory). Raises :class:`~exonu.errors.ConfigError` naming the key.
     """
     listed = (cfg.get("inputs") or {}).get("event_files") or {}
     if not listed:
         return {}
-    kinds = sample_kinds(cfg)
+    kinds = sample_kinds(cfg["simulation"])
     out: dict[str, list[str]] = {}
     owner: dict[str, str] = {}
     for sample, patterns in listed.items():

@@ -1,4 +1,4 @@
-"""Event files: the ROOT contract of DESIGN.md ("Data contracts").
+"""Event files: the ROOT contract of docs/architecture.md ("Data contracts between the stages").
 
 An exonu event file is a ROOT file holding
 
@@ -10,10 +10,12 @@ An exonu event file is a ROOT file holding
 Real files may use other branch names; every reader takes a ``branch_map``
 (canonical name -> name in the file) so they can be read unchanged.
 
-Writing goes through :func:`write_events`, which writes to a temporary name and
-renames at the end, so a killed job never leaves a half-written file under the
-final name. Baskets are written in blocks of ``basket_entries`` (>= 100k entries
-reads ~2.5x faster than small baskets; ``../shared/notes/event-loop-performance.md``).
+Writing goes through :func:`write_events`, to the path it is given (the workflow
+stage hands it a temporary name and renames it when complete,
+:func:`exonu.stages.runtime.atomic_output`, so a killed job never leaves a
+half-written file under the final name). Baskets are written in blocks of
+``basket_entries`` (>= 100k entries reads ~2.5x faster than small baskets;
+``../shared/notes/event-loop-performance.md``).
 """
 
 from __future__ import annotations
@@ -203,11 +205,11 @@ def write_events(
     basket_entries: int = 500_000,
     compression: Any = None,
 ) -> Path:
-    """Write an event file atomically.
+    """Write an event file.
 
     Parameters
     ----------
-    path : output file; written as ``<path>.tmp`` and renamed when complete.
+    path : output file (written in place; see the module docstring for atomic outputs).
     arrays : canonical branch name -> 1-d array; all required branches of
         ``meta.kind`` must be present, all of the same length.
     meta : the file's metadata.
@@ -226,21 +228,15 @@ def write_events(
     n = lengths.pop()
     columns = {b: np.ascontiguousarray(arrays[b], dtype=DTYPES[needed[b][0]]) for b in needed}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     comp = uproot.ZSTD(1) if compression is None else compression
-    try:
-        with uproot.recreate(tmp, compression=comp) as fout:
-            fout[META_NAME] = meta.to_json()
-            tree = fout.mktree(TREE_NAME, {b: c.dtype for b, c in columns.items()})
-            step = max(1, int(basket_entries))
-            for start in range(0, max(n, 1), step):
-                block = {b: c[start : start + step] for b, c in columns.items()}
-                if len(next(iter(block.values()))) or n == 0:
-                    tree.extend(block)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with uproot.recreate(path, compression=comp) as fout:
+        fout[META_NAME] = meta.to_json()
+        tree = fout.mktree(TREE_NAME, {b: c.dtype for b, c in columns.items()})
+        step = max(1, int(basket_entries))
+        for start in range(0, max(n, 1), step):
+            block = {b: c[start : start + step] for b, c in columns.items()}
+            if len(next(iter(block.values()))) or n == 0:
+                tree.extend(block)
     return path
 
 

@@ -4,8 +4,8 @@
 * Stepping approximation (XMASS eq. 2; Kouzakov, Studenikin, Voloshin PRD 83 (2011) 113001):
   electron i contributes only if T exceeds its binding energy B_i. Binding energies are the
   xraydb (Elam–Ravel–Sieber) edges of ``xray_edges('Xe')``; occupancies follow the subshell
-  (s: 2, p½: 2, p3/2: 4, d3/2: 4, d5/2: 6), REFERENCE.md §D.1, and must sum to 54.
-* Equivalent-photon approximation for the millicharge (REFERENCE.md §D.3): needs the real
+  (s: 2, p½: 2, p3/2: 4, d3/2: 4, d5/2: 6), docs/physics.md §D.1, and must sum to 54.
+* Equivalent-photon approximation for the millicharge (docs/physics.md §D.3): needs the real
   photoabsorption cross section of a xenon atom, from xraydb ``mu_elam(..., kind='photo')``.
 * A user table of ab-initio (e.g. RRPA) / free-electron cross-section ratios, a two-column
   text file ``energy_kev ratio`` ('#' starts a comment), interpolated linearly in energy.
@@ -47,14 +47,14 @@ SUBSHELL_OCCUPANCY: dict[str, int] = {
 def xenon_shells() -> tuple[tuple[str, float, int], ...]:
     """Xenon subshells as (edge name, binding energy [keV], electrons), deepest first.
 
-    Binding energies from xraydb ``xray_edges('Xe')`` (REFERENCE.md §D.1 table).
+    Binding energies from xraydb ``xray_edges('Xe')`` (docs/physics.md §D.1 table).
 
     Raises
     ------
     PhysicsError
         If xraydb returns an edge without a known occupancy, or the electrons do not sum to 54.
     """
-    import xraydb
+    import xraydb  # lazy: ~1 s to import, needed once (cached)
 
     shells = []
     for name, edge in xraydb.xray_edges("Xe").items():
@@ -88,10 +88,10 @@ def active_electrons(recoil_kev: np.ndarray | float) -> np.ndarray:
 def photoabsorption_cross_section_cm2(recoil_kev: np.ndarray | float) -> np.ndarray:
     """Photoabsorption cross section of one xenon atom at photon energy T [cm²].
 
-    xraydb ``mu_elam('Xe', E_eV, kind='photo')`` [cm²/g] × A/N_A (REFERENCE.md §D.3);
+    xraydb ``mu_elam('Xe', E_eV, kind='photo')`` [cm²/g] × A/N_A (docs/physics.md §D.3);
     e.g. 1.38×10⁻¹⁹ cm² at 5 keV. Elam tables cover 0.1–800 keV.
     """
-    import xraydb
+    import xraydb  # lazy, as in xenon_shells: only the EPA treatment needs it
 
     t = np.atleast_1d(np.asarray(recoil_kev, dtype=float))
     if np.any(t < 0.1) or np.any(t > 800.0):

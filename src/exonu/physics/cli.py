@@ -21,7 +21,7 @@ import numpy as np
 
 from exonu.physics.errors import PhysicsError
 from exonu.physics.fluxes import FLUX_SETS
-from exonu.physics.models import FLAVOUR_CHOICES, MODELS, get_model
+from exonu.physics.models import FLAVOUR_CHOICES, MODELS, get_model, treatment_names
 from exonu.physics.rates import RATE_UNIT, signal_basis, standard_model_rate
 from exonu.physics.settings import ATOMIC_MODELS, FLAVOUR_COMPOSITIONS, PhysicsSettings
 
@@ -33,6 +33,7 @@ MAX_ENERGIES = 100_000
 
 
 def _models_help() -> str:
+    """The models of the registry (:data:`exonu.physics.MODELS`), one line each."""
     lines = ["models (parameter [unit], excess powers, typical value):"]
     for info in MODELS.values():
         if info.parameter is None:
@@ -41,7 +42,11 @@ def _models_help() -> str:
         treatments = ""
         if info.treatments:
             treatments = f"; --treatment {'|'.join(info.treatments)}"
-        mass = "; needs --mediator-mass-mev" if info.needs_mass else ""
+        mass = ""
+        if info.needs_mass:
+            mass = "; needs --mediator-mass-mev"
+            if info.mass_range_mev is not None:
+                mass += f" (scans: {info.mass_range_mev[0]:g}-{info.mass_range_mev[1]:g} MeV)"
         powers = "/".join(str(p) for p in info.powers())
         lines.append(
             f"  {info.name:15s} {info.parameter} [{info.unit}], powers {powers}, "
@@ -146,7 +151,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="model parameter in its unit, e.g. mu_nu=1e-10 (default: the typical value above)",
     )
     parser.add_argument("--flavour", default="all", choices=FLAVOUR_CHOICES)
-    parser.add_argument("--treatment", default=None, help="model treatment, e.g. full|pure")
+    parser.add_argument(
+        "--treatment",
+        default=None,
+        help=f"model treatment ({'|'.join(treatment_names())}; default: the model's first)",
+    )
     parser.add_argument("--mediator-mass-mev", type=float, default=None, help="mediator mass [MeV]")
     parser.add_argument("--atomic", default="stepping", choices=ATOMIC_MODELS)
     parser.add_argument(
@@ -218,15 +227,23 @@ def run(args: argparse.Namespace) -> int:
                 treatment=args.treatment,
             ).excess(value)
             label = args.model + "".join(f", {k}={v:g}" for k, v in params.items())
+            from exonu.stages.runtime import atomic_output
+
             try:
-                plot_rate_spectra(
-                    args.plot,
-                    grid,
-                    standard_model_rate(grid, settings),
-                    plot_excess if params else None,
-                    label=label,
-                    title=f"flavour {args.flavour}, atomic {args.atomic}, flux set {args.flux_set}",
-                )
+                # written under a temporary name and renamed when complete
+                with atomic_output(args.plot) as tmp:
+                    plot_rate_spectra(
+                        tmp,
+                        grid,
+                        standard_model_rate(grid, settings),
+                        plot_excess if params else None,
+                        label=label,
+                        title=(
+                            f"flavour {args.flavour}, atomic {args.atomic}, "
+                            f"flux set {args.flux_set}"
+                        ),
+                        fmt=Path(args.plot).suffix.lstrip(".").lower() or "png",
+                    )
             except OSError as err:
                 raise PhysicsError(f"--plot {args.plot}: cannot write ({err.strerror})") from None
     except PhysicsError as error:

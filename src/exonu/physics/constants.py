@@ -1,7 +1,7 @@
 """Physical constants and unit conversions used by :mod:`exonu.physics`.
 
 Natural units (ħ = c = 1), energies in MeV unless a name says otherwise. Values and
-conversions follow REFERENCE.md §0 (CODATA 2018 / PDG 2022).
+conversions follow docs/physics.md §0 (CODATA 2018 / PDG 2022).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ XENON_Z = 54
 XENON_MOLAR_MASS_G = 131.293
 #: Xenon atoms per tonne (4.5868×10²⁷).
 XENON_ATOMS_PER_TONNE = 1e6 / XENON_MOLAR_MASS_G * AVOGADRO
-#: Electrons per tonne of xenon (2.4769×10²⁹, REFERENCE.md §0).
+#: Electrons per tonne of xenon (2.4769×10²⁹, docs/physics.md §0).
 XENON_ELECTRONS_PER_TONNE = XENON_Z * XENON_ATOMS_PER_TONNE
 
 #: Seconds per year, Julian year of 365.25 d (the XENON "t·yr" convention).

@@ -2,7 +2,7 @@
 
 Every function takes the recoil energy ``recoil_kev`` (T, keV) and the neutrino energy
 ``neutrino_mev`` (E, MeV), broadcasts them, and returns dσ/dT in **cm² per keV** per electron
-(zero where T exceeds the kinematic maximum). Couplings follow REFERENCE.md §C: the
+(zero where T exceeds the kinematic maximum). Couplings follow docs/physics.md §C: the
 Z-exchange amplitude √2 G_F [ν̄γ^μP_Lν][ēγ_μ(g_V − g_Aγ₅)e], in which every vector-like new
 physics (photon exchange, B−L and generic vector bosons) is a shift of g_V and an
 axial-vector boson a shift of g_A, inserted in the general form (C1).
@@ -36,9 +36,9 @@ __all__ = [
 #: Natural units (MeV⁻³) → cm² per keV of recoil.
 _TO_CM2_PER_KEV = HBARC2_MEV2_CM2 * 1e-3
 
-#: Anapole normalisations (REFERENCE.md §C.3): δg_V = −k · a · √2πα/G_F with
+#: Anapole normalisations (docs/physics.md §C.3): δg_V = −k · a · √2πα/G_F with
 #: k = 2 ("giunti_studenikin": ⟨r²⟩ → ⟨r²⟩ − 6a, a ≡ −⟨r²⟩_eff/6, the default) or
-#: k = 1/18 (as printed in Khan-1T eq. 4, which REFERENCE.md §C.3 finds inconsistent).
+#: k = 1/18 (as printed in Khan-1T eq. 4, which docs/physics.md §C.3 finds inconsistent).
 ANAPOLE_CONVENTIONS: dict[str, float] = {"giunti_studenikin": 2.0, "khan_printed": 1.0 / 18.0}
 
 
@@ -107,13 +107,13 @@ def standard_model_couplings(
     rho: float = 1.0126,
     bks_sin2_theta_w: float = 0.2317,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Standard-Model (g_V, g_A) of ν_α–e scattering (REFERENCE.md §C.1).
+    """Standard-Model (g_V, g_A) of ν_α–e scattering (docs/physics.md §C.1).
 
     Tree level: ν_μ,τ (NC): g_L = −½ + s², g_R = s²; ν_e (NC + CC after Fierz): g_L = ½ + s²,
     g_R = s²; g_V = g_L + g_R, g_A = g_L − g_R. With ``radiative_corrections`` the
     Bahcall–Kamionkowski–Sirlin couplings (PRD 51 (1995) 6146, App. A) are used:
     ν_e: g_L = 1 − ρ(½ − κ_e s²), g_R = ρκ_e s²; ν_μ,τ: g_L = −ρ(½ − κ_μ s²), g_R = ρκ_μ s².
-    (Khan-1T eq. 2 has typos here; REFERENCE.md §C.1 explains why (C1) is implemented.)
+    (Khan-1T eq. 2 has typos here; docs/physics.md §C.1 explains why (C1) is implemented.)
 
     Parameters
     ----------
@@ -149,7 +149,7 @@ def weak_cross_section(
     g_v: np.ndarray | float,
     g_a: np.ndarray | float,
 ) -> np.ndarray:
-    """Weak (V−A-like) cross section with effective couplings, REFERENCE.md eq. (C1).
+    """Weak (V−A-like) cross section with effective couplings, docs/physics.md eq. (C1).
 
     dσ/dT = (G_F² m_e/2π)[(g_V+g_A)² + (g_V−g_A)²(1−T/E)² − (g_V²−g_A²) m_e T/E²]
     (Vogel & Engel PRD 39 (1989) 3378; Khan-1T eq. 2 with its typos corrected).
@@ -202,7 +202,7 @@ def photon_gv_shift(
     """Shift of g_V by photon exchange: millicharge, charge radius, anapole.
 
     δg_V = (√2πα/G_F)[⟨r²⟩/3 − q_ν/(m_e T) − k·a] (Khan-1T eq. 4; sign derivation and
-    anapole normalisation k in REFERENCE.md §C.3). q_ν in units of e (proton = +1), ⟨r²⟩ and
+    anapole normalisation k in docs/physics.md §C.3). q_ν in units of e (proton = +1), ⟨r²⟩ and
     a in cm². ``anapole_convention`` selects k (:data:`ANAPOLE_CONVENTIONS`).
     """
     t = np.asarray(recoil_kev, dtype=float) * 1e-3
@@ -219,7 +219,7 @@ def millicharge_pure_cross_section(
     """Pure millicharge term (no weak amplitude) on a free electron [cm²/keV].
 
     dσ/dT = (2πα²q²/(m_e T²))[1 − T/E + T²/(2E²) − m_eT/(2E²)] → 2πα²q²/(m_e T²) for E ≫ T
-    (REFERENCE.md §C.3; the δg_V² part of (C1)). ``q_nu`` in units of e.
+    (docs/physics.md §C.3; the δg_V² part of (C1)). ``q_nu`` in units of e.
     """
     t = np.asarray(recoil_kev, dtype=float) * 1e-3
     e = np.asarray(neutrino_mev, dtype=float)
@@ -233,7 +233,7 @@ def mediator_coupling_shift(
 ) -> np.ndarray:
     """Coupling shift of a light vector boson, δ = g²/[√2 G_F (2m_eT + M²)].
 
-    U(1)B−L (Bilmis et al. PRD 92 (2015) 033009; REFERENCE.md §C.4, shift of g_V with
+    U(1)B−L (Bilmis et al. PRD 92 (2015) 033009; docs/physics.md §C.4, shift of g_V with
     Q_νQ_e = +1) and generic vector / axial-vector mediators (Khan-1T eq. 5; shift of g_V or
     g_A). Dimensionless; coupling g dimensionless, mass M [MeV].
     """
@@ -284,7 +284,7 @@ def epa_millicharge_cross_section(
 ) -> np.ndarray:
     """Millicharge ionisation in the equivalent-photon approximation, per atom [cm²/keV].
 
-    dσ/dT = (2αq²/π)(σ_γ(T)/T)(1 − y + y²/2) ln(E√(1−y)/m_ν), y = T/E (REFERENCE.md §D.3:
+    dσ/dT = (2αq²/π)(σ_γ(T)/T)(1 − y + y²/2) ln(E√(1−y)/m_ν), y = T/E (docs/physics.md §D.3:
     Weizsäcker–Williams flux of a spin-½ projectile of charge q e, collinear logarithm cut by
     the neutrino mass, Q_max ~ T). Valid only at small T (≲ 10–20 keV); needs E > T.
 

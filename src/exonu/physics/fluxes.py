@@ -1,11 +1,11 @@
-"""Solar-neutrino fluxes and spectral shapes (REFERENCE.md §A).
+"""Solar-neutrino fluxes and spectral shapes (docs/physics.md §A).
 
 Sources (names used everywhere in exonu): ``pp``, ``pep``, ``hep``, ``be7`` (both lines),
 ``b8``, ``n13``, ``o15``, ``f17``. Continuum spectra are allowed β⁺ shapes with a
 non-relativistic Fermi function, computed here from the formula (no tables shipped):
 
     dN/dE ∝ E² · W · p · F(Z_d, W),  W = Q + m_e − E,  p = √(W² − m_e²),
-    F = 2πη / (1 − e^(−2πη)),  η = −Z_d α W / p        (REFERENCE.md §A.2)
+    F = 2πη / (1 − e^(−2πη)),  η = −Z_d α W / p        (docs/physics.md §A.2)
 
 which reproduces Bahcall's pp table (PRC 56 (1997) 3391) to ≤ 0.15 % for 20–400 keV with
 the solar end point 423.41 keV, and his ¹³N table to 0.24 %. ⁸B uses the same shape with an
@@ -93,7 +93,7 @@ SOURCE_INFO: dict[str, SourceInfo] = {
     "f17": SourceInfo("f17", "continuum", 1.740, 8, note="¹⁷F→¹⁷O, Q = 1.740 MeV"),
 }
 
-# Total fluxes at 1 AU [cm⁻² s⁻¹] and relative 1σ uncertainties, REFERENCE.md §A.1:
+# Total fluxes at 1 AU [cm⁻² s⁻¹] and relative 1σ uncertainties, docs/physics.md §A.1:
 # XMASS §4.2 (their ref. [6]); Serenelli, Haxton, Peña-Garay ApJ 743 (2011) 24 (GS98);
 # Vinyoles et al. ApJ 835 (2017) 202 (B16-GS98 and B16-AGSS09met).
 FLUX_SETS: dict[str, dict[str, tuple[float, float]]] = {
@@ -146,7 +146,7 @@ def total_fluxes(flux_set: str) -> dict[str, float]:
     Parameters
     ----------
     flux_set : str
-        Name of the flux set (REFERENCE.md §A.1).
+        Name of the flux set (docs/physics.md §A.1).
 
     Returns
     -------
@@ -198,7 +198,7 @@ def beta_plus_shape(energy_mev: np.ndarray, endpoint_mev: float, z_daughter: int
     """Unnormalised allowed β⁺ neutrino spectrum with the non-relativistic Fermi function.
 
     dN/dE ∝ E² W p F, W = Q + m_e − E, F = 2πη/(1 − e^(−2πη)), η = −Z α W/p
-    (REFERENCE.md §A.2; Bahcall, Neutrino Astrophysics (1989) ch. 6).
+    (docs/physics.md §A.2; Bahcall, Neutrino Astrophysics (1989) ch. 6).
 
     Parameters
     ----------

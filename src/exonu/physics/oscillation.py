@@ -1,9 +1,9 @@
-"""Flavour composition of solar neutrinos at Earth (REFERENCE.md §B).
+"""Flavour composition of solar neutrinos at Earth (docs/physics.md §B).
 
 Two options (:attr:`PhysicsSettings.flavour_composition`): XMASS's energy-independent
 ν_e : ν_μ : ν_τ = 0.54 : 0.23 : 0.23 (XMASS §4.2), user-fixed fractions, or the adiabatic
 LMA-MSW survival probability of Khan-1T eq. (9) evaluated with the production-zone-averaged
-electron density of each source (B16-GS98; REFERENCE.md §B.1), with 1 − P_ee shared as
+electron density of each source (B16-GS98; docs/physics.md §B.1), with 1 − P_ee shared as
 cos²θ₂₃ (ν_μ) : sin²θ₂₃ (ν_τ) (Khan-1T eq. 8). Earth regeneration (< 0.1 %) is neglected.
 """
 
@@ -29,7 +29,7 @@ __all__ = [
 FLAVOURS = ("e", "mu", "tau")
 
 #: Production-zone-averaged electron density n_e/N_A [cm⁻³] per source, B16-GS98
-#: (REFERENCE.md §B.1); the solar centre has 101.
+#: (docs/physics.md §B.1); the solar centre has 101.
 PRODUCTION_ELECTRON_DENSITY: dict[str, float] = {
     "pp": 60.6,
     "pep": 66.5,
@@ -50,7 +50,7 @@ def matter_potential_ev(electron_density_na_cm3: float) -> float:
     Parameters
     ----------
     electron_density_na_cm3 : float
-        Electron density in units of N_A cm⁻³ (7.63×10⁻¹⁴ eV per unit, REFERENCE.md §0).
+        Electron density in units of N_A cm⁻³ (7.63×10⁻¹⁴ eV per unit, docs/physics.md §0).
     """
     n_e_ev3 = electron_density_na_cm3 * AVOGADRO * HBARC_EV_CM**3
     return math.sqrt(2.0) * _G_F_EV2 * n_e_ev3

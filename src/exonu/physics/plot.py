@@ -5,7 +5,6 @@ Plotting is kept apart from computation; matplotlib is imported only inside the 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ def plot_rate_spectra(
     excess: np.ndarray | None = None,
     label: str = "exotic",
     title: str | None = None,
+    fmt: str | None = None,
 ) -> Path:
     """Draw the SM rate, SM + exotic and the exotic excess on log-log axes.
 
@@ -28,8 +28,8 @@ def plot_rate_spectra(
     Parameters
     ----------
     path : str or Path
-        Output file (format from the suffix, e.g. ``.png``, ``.pdf``; PNG without one),
-        written atomically.
+        Output file, written in place (``exonu rate --plot`` gives a temporary path that is
+        renamed when complete).
     energy_kev : numpy.ndarray
         Recoil energies [keV].
     sm, excess : numpy.ndarray
@@ -38,12 +38,16 @@ def plot_rate_spectra(
         Legend label of the exotic model.
     title : str, optional
         Axes title.
+    fmt : str, optional
+        Figure format (``png``, ``pdf``, ...); default from the suffix of ``path``, PNG
+        without one.
 
     Returns
     -------
     Path
         The written file.
     """
+    # matplotlib (~1 s to import) only when a figure is drawn
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -69,12 +73,6 @@ def plot_rate_spectra(
     axes.legend(fontsize="small")
     axes.grid(True, which="both", alpha=0.3)
     out = Path(path)
-    # format from the suffix; written under a temporary name and renamed when complete
-    fmt = out.suffix.lstrip(".").lower() or "png"
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        figure.savefig(tmp, dpi=120, bbox_inches="tight", format=fmt)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    fmt = fmt or out.suffix.lstrip(".").lower() or "png"
+    figure.savefig(out, dpi=120, bbox_inches="tight", format=fmt)
     return out

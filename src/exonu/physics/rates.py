@@ -218,7 +218,7 @@ def standard_model_rate(
 ) -> np.ndarray:
     """Standard-Model solar-neutrino electron-recoil rate in xenon.
 
-    dN/dT of XMASS eq. (2) with the weak cross section (C1) of REFERENCE.md §C.1 (ν_e NC+CC,
+    dN/dT of XMASS eq. (2) with the weak cross section (C1) of docs/physics.md §C.1 (ν_e NC+CC,
     ν_μ,τ NC; tree level with ``settings.sin2_theta_w`` or BKS radiative corrections).
     With ``atomic_model="epa"`` the SM uses the stepping approximation.
 
@@ -302,7 +302,7 @@ def _check_model_arguments(
 
 
 def _photon_shift_per_unit(model: str, treatment: str | None, energy_kev: np.ndarray) -> np.ndarray:
-    """δg_V per unit parameter for the photon-exchange models (REFERENCE.md §C.3)."""
+    """δg_V per unit parameter for the photon-exchange models (docs/physics.md §C.3)."""
     t = energy_kev * 1e-3
     if model == "millicharge":
         return -PHOTON_GV_SCALE_MEV2 / (M_E_MEV * t)
@@ -325,7 +325,7 @@ def _epa_selection(energies: np.ndarray, settings: PhysicsSettings) -> np.ndarra
 def _epa_rate_per_q2(
     energies: np.ndarray, settings: PhysicsSettings, carriers: tuple[int, ...]
 ) -> np.ndarray:
-    """EPA millicharge rate per q² on the selected energies (REFERENCE.md §D.3), per atom."""
+    """EPA millicharge rate per q² on the selected energies (docs/physics.md §D.3), per atom."""
     quadrature = neutrino_quadrature(energies, settings, lower="atom")
     sigma_gamma = photoabsorption_cross_section_cm2(energies)[:, None]
     cross = epa_millicharge_cross_section(
@@ -333,6 +333,68 @@ def _epa_rate_per_q2(
     )
     total = sum(quadrature.integrate(index, cross) for index in carriers)
     return total * XENON_ATOMS_PER_TONNE * SECONDS_PER_YEAR
+
+
+def _registered_cross_section(
+    info: ModelInfo,
+    index: int,
+    energies: np.ndarray,
+    nodes: np.ndarray,
+    value: float,
+    settings: PhysicsSettings,
+    mass: float | None,
+    treatment: str | None,
+) -> np.ndarray:
+    """The change of dσ/dT of a model with its own ``cross_section`` (:class:`ModelInfo`,
+    e.g. added by :func:`exonu.physics.register_model`) for flavour ``index`` on the quadrature
+    nodes, shape (n, m) [cm²/keV]."""
+    assert info.cross_section is not None
+    g_v, g_a = _sm_couplings(index, energies, settings)
+    return np.asarray(
+        info.cross_section(
+            energies[:, None],
+            nodes,
+            value,
+            flavour=FLAVOURS[index],
+            g_v=g_v[:, None],
+            g_a=g_a[:, None],
+            mediator_mass_mev=mass,
+            treatment=treatment,
+        ),
+        dtype=float,
+    )
+
+
+def _registered_coefficients(
+    info: ModelInfo,
+    powers: tuple[int, ...],
+    energies: np.ndarray,
+    settings: PhysicsSettings,
+    quadrature: NeutrinoQuadrature,
+    carriers: tuple[int, ...],
+    mass: float | None,
+    treatment: str | None,
+) -> dict[int, np.ndarray]:
+    """Coefficient spectra c_p(T) of a model with its own ``cross_section``, per unit θ^p,
+    before the exposure.
+
+    The flux-averaged change of the cross section is a polynomial in θ with the model's
+    powers; it is evaluated at θ_j = j·θ_ref (j = 1 … number of powers, θ_ref the model's
+    reference value, so that the terms are of comparable size) and the coefficients solve
+    the Vandermonde system Σ_p (θ_j/θ_ref)^p d_p = excess(θ_j), c_p = d_p/θ_ref^p.
+    """
+    ref = abs(info.reference_value) or 1.0
+    steps = np.arange(1, len(powers) + 1, dtype=float)
+    vander = steps[:, None] ** np.asarray(powers, dtype=float)[None, :]
+    samples = np.zeros((len(powers), energies.size))
+    for index in carriers:
+        for j, step in enumerate(steps):
+            cross = _registered_cross_section(
+                info, index, energies, quadrature.nodes_mev, step * ref, settings, mass, treatment
+            )
+            samples[j] += quadrature.integrate(index, cross)
+    scaled = np.linalg.solve(vander, samples)
+    return {p: scaled[k] / ref**p for k, p in enumerate(powers)}
 
 
 def signal_basis(
@@ -346,7 +408,7 @@ def signal_basis(
 ) -> SignalBasis:
     """Coefficient spectra of the exotic excess, exact polynomial in the model parameter.
 
-    Uses the flux moments of :mod:`exonu.physics.kernel`; per model (REFERENCE.md §C):
+    Uses the flux moments of :mod:`exonu.physics.kernel`; per model (docs/physics.md §C):
 
     * ``magnetic_moment`` (μ_ν [μ_B]): μ² (πα²/m_e²)⟨1/T − 1/E⟩ (Khan-1T eq. 3);
     * ``millicharge`` (q_ν [e]): ``full`` = q·interference + q²·pure from the g_V shift
@@ -354,10 +416,13 @@ def signal_basis(
       with ``atomic_model="epa"`` the q² term is max(EPA, stepping) for
       0.1 keV ≤ T ≤ ``epa_max_kev``;
     * ``charge_radius`` (⟨r²⟩ [cm²]) and ``anapole`` (a [cm²]): g_V shifts (Khan-1T eq. 4,
-      normalisation REFERENCE.md §C.3), powers (1, 2);
+      normalisation docs/physics.md §C.3), powers (1, 2);
     * ``dark_photon_bl``, ``vector`` (g): g_V shift g²/[√2G_F(2m_eT + M²)], powers (2, 4)
-      (REFERENCE.md §C.4; Khan-1T eq. 5); ``axial_vector``: the same shift of g_A;
-    * ``scalar``, ``pseudoscalar`` (g): incoherent g⁴ terms (Khan-1T eqs. 6–7).
+      (docs/physics.md §C.4; Khan-1T eq. 5); ``axial_vector``: the same shift of g_A;
+    * ``scalar``, ``pseudoscalar`` (g): incoherent g⁴ terms (Khan-1T eqs. 6–7);
+    * a model with its own ``cross_section`` (e.g. added by
+      :func:`exonu.physics.register_model`): that cross section on the neutrino-energy
+      quadrature, expanded in its powers (:func:`_registered_coefficients`).
 
     Parameters
     ----------
@@ -390,8 +455,14 @@ def signal_basis(
     t = energies * 1e-3
     coefficients = {p: np.zeros(energies.shape) for p in powers}
     mediator_k = None if mass is None else 2.0 * M_E_MEV * t + mass * mass
+    registered = info.cross_section is not None
+    if registered and powers:
+        coefficients = _registered_coefficients(
+            info, powers, energies, settings, quadrature, carriers, mass, treatment
+        )
 
-    for index in carriers if powers else ():
+    # the built-in models: flux-moment expansions of their cross sections
+    for index in carriers if powers and not registered else ():
         m0, m1, m2 = quadrature.moments[index]
         if model == "magnetic_moment":
             coefficients[2] += math.pi * ALPHA**2 / M_E_MEV**2 * (m0 / t - m1) * _TO_CM2_PER_KEV
@@ -528,7 +599,11 @@ def differential_rate(
         g_v, g_a = _sm_couplings(index, energies, settings)
         extra = 0.0
         if index in carriers:
-            if model == "magnetic_moment":
+            if info.cross_section is not None:
+                extra = _registered_cross_section(
+                    info, index, energies, nodes, value, settings, mass, treatment
+                )
+            elif model == "magnetic_moment":
                 extra = magnetic_moment_cross_section(t_col, nodes, value)
             elif model == "millicharge":
                 pure = millicharge_pure_cross_section(t_col, nodes, value)

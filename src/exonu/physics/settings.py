@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 #: Atomic models: free electrons (Z = 54 for every T), the stepping approximation
-#: (XMASS eq. 2), the equivalent-photon approximation for the millicharge (REFERENCE.md §D.3),
+#: (XMASS eq. 2), the equivalent-photon approximation for the millicharge (docs/physics.md §D.3),
 #: a user table of ab-initio/free-electron ratios.
 ATOMIC_MODELS = ("free", "stepping", "epa", "rrpa_table")
 #: Flavour compositions at Earth: XMASS's fixed 54/23/23 %, user fixed fractions, adiabatic MSW.
@@ -56,7 +56,7 @@ class PhysicsSettings:
     Parameters
     ----------
     flux_set : str
-        Solar-model flux normalisations (REFERENCE.md §A.1): ``"xmass"`` (pp 5.98×10¹⁰ ± 0.6 %,
+        Solar-model flux normalisations (docs/physics.md §A.1): ``"xmass"`` (pp 5.98×10¹⁰ ± 0.6 %,
         ⁷Be 5.00×10⁹ ± 7 % only, XMASS §4.2), ``"shp11_gs98"``, ``"b16_gs98"``,
         ``"b16_agss09met"`` (all eight sources).
     sources : tuple of str or None
@@ -66,7 +66,7 @@ class PhysicsSettings:
         ``"xmass"``: energy-independent ν_e/ν_μ/ν_τ = 0.54/0.23/0.23 (XMASS §4.2);
         ``"fixed"``: energy-independent :attr:`flavour_fractions`; ``"msw"``: adiabatic LMA-MSW
         survival probability (Khan-1T eq. 9) with the production-zone-averaged electron density of
-        each source (REFERENCE.md §B.1), 1 − P_ee split as cos²θ₂₃ : sin²θ₂₃ (Khan-1T eq. 8).
+        each source (docs/physics.md §B.1), 1 − P_ee split as cos²θ₂₃ : sin²θ₂₃ (Khan-1T eq. 8).
     flavour_fractions : tuple of float
         (ν_e, ν_μ, ν_τ) fractions used by ``flavour_composition="fixed"``; must sum to 1.
     sin2_theta12, sin2_theta13, sin2_theta23 : float
@@ -80,14 +80,14 @@ class PhysicsSettings:
         Weak mixing angle used at tree level (PDG 2022 low-Q² value 0.23857).
     radiative_corrections : bool
         Use the Bahcall–Kamionkowski–Sirlin ρ/κ(T)-corrected couplings (PRD 51 (1995) 6146,
-        App. A; REFERENCE.md §C.1) instead of the tree-level ones; :attr:`sin2_theta_w` is then
+        App. A; docs/physics.md §C.1) instead of the tree-level ones; :attr:`sin2_theta_w` is then
         replaced by :attr:`bks_sin2_theta_w` as in that paper.
     bks_rho, bks_sin2_theta_w : float
         ρ and s² (MS-bar at M_Z) of the BKS corrections (1.0126, 0.2317).
     atomic_model : str
         ``"free"`` (Z = 54 free electrons), ``"stepping"`` (XMASS eq. 2 with xraydb binding
         energies), ``"epa"`` (stepping for everything except the pure millicharge term, which is
-        max(EPA, stepping) for 0.1 keV ≤ T ≤ :attr:`epa_max_kev`, REFERENCE.md §D.3) or
+        max(EPA, stepping) for 0.1 keV ≤ T ≤ :attr:`epa_max_kev`, docs/physics.md §D.3) or
         ``"rrpa_table"``
         (stepping multiplied by the user table :attr:`rrpa_table`).
     rrpa_table : str or None
@@ -102,7 +102,7 @@ class PhysicsSettings:
     pp_endpoint_kev : float
         pp neutrino end point [keV]. Default 423.41 keV, the end point of Bahcall's solar pp
         table (PRC 56 (1997) 3391), which includes the thermal energy of the fusing protons;
-        the laboratory value is 420.22 keV (REFERENCE.md §A.2).
+        the laboratory value is 420.22 keV (docs/physics.md §A.2).
     neutrino_mass_ev : float
         Neutrino mass [eV] cutting off the collinear logarithm of the EPA.
     epa_max_kev : float

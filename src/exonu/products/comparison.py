@@ -7,7 +7,7 @@ lists the published limit, exonu's observed limit, the expected median with its 
 from background-only toys, the statistical precision of that median and the ratios. Further:
 the per-flavour millicharge limits and the dark-photon curve (observed, from the scans) and the
 dead-PMT correction per energy band. The published numbers come from the package data file
-``exonu/products/data/xmass_published.yaml`` (with its citation), never from code.
+``exonu/resources/xmass_published.yaml`` (with its citation), never from code.
 
 The precision of the expected median is the 68 % order-statistics interval of the median of
 ``n`` toys (ranks n/2 ± √n/2, distribution free); the relative half width is quoted.
@@ -15,14 +15,9 @@ The precision of the expected median is the 68 % order-statistics interval of th
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import json
 import math
 from collections.abc import Mapping, Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,11 +29,10 @@ __all__ = [
     "comparison_markdown",
     "load_published",
     "median_interval",
-    "write_comparison",
 ]
 
-#: The data file of published numbers, inside the package.
-PUBLISHED_FILE = "data/xmass_published.yaml"
+#: The data file of published numbers, inside the package (:mod:`exonu.resources`).
+PUBLISHED_FILE = "xmass_published.yaml"
 #: Expected median within this factor of the published limit: the acceptance of the default.
 RATIO_GOAL = 1.3
 
@@ -71,7 +65,9 @@ def load_published() -> dict[str, Any]:
     """The published numbers and their citation (``xmass_published.yaml``)."""
     import yaml
 
-    text = resources.files("exonu.products").joinpath(PUBLISHED_FILE).read_text("utf-8")
+    from exonu import resources
+
+    text = resources.read_text(PUBLISHED_FILE)
     return yaml.safe_load(text)
 
 
@@ -405,7 +401,7 @@ def comparison_markdown(doc: Mapping[str, Any]) -> str:
         "# exonu vs the published XMASS-I limits (90 % CL)",
         "",
         f"Published: {' '.join(cit['reference'].split())}, arXiv:{cit['arxiv']} "
-        f"(numbers: `exonu/products/data/xmass_published.yaml`). Like with like: XMASS's "
+        f"(numbers: `exonu/resources/xmass_published.yaml`). Like with like: XMASS's "
         f"atomic response per signal and its fixed flavour composition "
         f"({doc['flavour_composition']}). Expected: median of background-only toys with the "
         f"68 % (±1σ) and 95 % (±2σ) bands; 'median ±' is the statistical precision of the "
@@ -497,48 +493,13 @@ def comparison_markdown(doc: Mapping[str, Any]) -> str:
 
 
 def comparison_csv(doc: Mapping[str, Any]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-    w.writeheader()
-    for row in comparison_rows(doc):
-        w.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return buf.getvalue()
+    """CSV of :func:`comparison_rows` (columns :data:`CSV_COLUMNS`, empty cells for None)."""
+    from exonu.products.tables import csv_table
 
-
-def write_comparison(
-    fit_paths: Mapping[str, str],
-    expected_paths: Sequence[str],
-    scan_paths: Sequence[str],
-    config: Mapping[str, Any],
-    dead_pmt_path: str | None,
-    out_json: str,
-    out_csv: str,
-    out_md: str,
-) -> dict[str, Any]:
-    """Read the results, build the comparison and write JSON, CSV and Markdown."""
-
-    def read(p: str) -> Any:
-        return json.loads(Path(p).read_text())
-
-    fits = {name: read(p) for name, p in fit_paths.items()}
-    shards: dict[str, list[Any]] = {}
-    for p in expected_paths:
-        shards.setdefault(Path(p).parent.name, []).append(read(p))
-    doc = comparison_document(
-        fits,
-        shards,
-        [read(p) for p in scan_paths],
-        config,
-        read(dead_pmt_path) if dead_pmt_path else None,
-    )
-    for path, text in (
-        (out_json, json.dumps(doc, indent=1, sort_keys=True) + "\n"),
-        (out_csv, comparison_csv(doc)),
-        (out_md, comparison_markdown(doc)),
-    ):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text)
-    return doc
+    body = [
+        ["" if row.get(k) is None else row[k] for k in CSV_COLUMNS] for row in comparison_rows(doc)
+    ]
+    return csv_table(CSV_COLUMNS, body)
 
 
 def comparison_figure(doc: Mapping[str, Any], outputs: Sequence[str], style: str = "ATLAS") -> None:

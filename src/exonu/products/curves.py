@@ -9,7 +9,7 @@
   (q_e, q_τ)).
 * :func:`contour_lines` — the iso-Δχ² lines of a grid, as (x, y) polylines (for HEPData).
 
-A hypothesis is folded exactly as in the limit scans (:mod:`exonu.scans`): coefficient
+A hypothesis is folded exactly as in the limit scans (:mod:`exonu.stages.scans`): coefficient
 spectra from :mod:`exonu.physics` on the response's true-energy bins, folded with the
 detector response into one workspace signal (XMASS-I eq. 3), the backgrounds of the analysis
 workspace unchanged.
@@ -46,10 +46,10 @@ def hypothesis_entry(
     """The workspace signal entry of one hypothesis (config-style ``spec``).
 
     ``spec["scale"] == "auto"`` picks the parameter unit as the limit scans do
-    (:func:`exonu.scans.auto_scale`).
+    (:func:`exonu.templates.hypotheses.auto_scale`).
     """
-    from exonu.scans import auto_scale, hypothesis_spectrum
-    from exonu.templates.build import signal_workspace_entry
+    from exonu.templates.hypotheses import auto_scale, hypothesis_spectrum
+    from exonu.templates.signals import signal_workspace_entry
 
     spec = dict(spec)
     spectrum = hypothesis_spectrum(spec, physics, response.response.true_edges)
@@ -107,7 +107,7 @@ def scan_curves(
     ----------
     base : exonu.stats.Workspace
         The analysis workspace (its signals are ignored).
-    response : exonu.scans.ResponseFile
+    response : exonu.templates.hypotheses.ResponseFile
         The detector response with its exposure.
     physics : mapping
         The ``physics`` config block.
@@ -128,9 +128,9 @@ def scan_curves(
         ``{"scan", "levels", "thresholds", "curves": [DeltaChi2Curve dict + hypothesis,
         model, mediator_mass_mev, scale]}``.
     """
-    from exonu.scans import hypotheses
     from exonu.stats import BinnedModel, delta_chi2_curve
     from exonu.stats.limits import Profile
+    from exonu.templates.hypotheses import hypotheses
 
     thresholds = [float(stats.chi2.ppf(cl, 1)) for cl in levels]
     reach = 1.5 * max(thresholds)

@@ -19,10 +19,7 @@ Matplotlib is imported only inside the figure functions (Agg backend, mplhep sty
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,14 @@ from typing import Any
 import numpy as np
 
 from exonu.products.style import warning_note
+from exonu.products.tables import (
+    csv_table,
+    escape_outside_math,
+    latex_notes,
+    latex_table,
+    markdown_notes,
+    markdown_table,
+)
 
 __all__ = [
     "comparison_figure",
@@ -41,35 +46,10 @@ __all__ = [
     "table_latex",
     "table_markdown",
     "warning_notes",
-    "write_text",
 ]
 
 _FLAVOUR_TEXT = {"e": "ν_e", "mu": "ν_μ", "tau": "ν_τ", "all": "all flavours"}
 _FLAVOUR_TEX = {"e": r"$\nu_e$", "mu": r"$\nu_\mu$", "tau": r"$\nu_\tau$", "all": "all flavours"}
-_PARAM_TEXT = {
-    "magnetic_moment": "μ_ν",
-    "millicharge": "q_ν",
-    "charge_radius": "⟨r²⟩",
-    "anapole": "a",
-    "dark_photon_bl": "g_B−L",
-    "vector": "g_V",
-    "axial_vector": "g_A",
-    "scalar": "g_S",
-    "pseudoscalar": "g_P",
-}
-_PARAM_TEX = {
-    "magnetic_moment": r"$\mu_\nu$",
-    "millicharge": r"$q_\nu$",
-    "charge_radius": r"$\langle r^2\rangle$",
-    "anapole": r"$a$",
-    "dark_photon_bl": r"$g_{B-L}$",
-    "vector": r"$g_V$",
-    "axial_vector": r"$g_A$",
-    "scalar": r"$g_S$",
-    "pseudoscalar": r"$g_P$",
-}
-_UNIT_TEXT = {"mu_B": "μ_B", "e": "e", "cm2": "cm²", "1": ""}
-_UNIT_TEX = {"mu_B": r"\mu_B", "e": "e", "cm2": r"\mathrm{cm}^2", "1": ""}
 _LIK_TEXT = {"chi2": "χ²", "poisson": "Poisson", "unbinned": "unbinned"}
 
 CSV_COLUMNS = (
@@ -97,15 +77,6 @@ CSV_COLUMNS = (
     "warnings",
     "warning_messages",
 )
-
-
-def write_text(text: str, path: str | os.PathLike[str]) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file + rename)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, p)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -140,8 +111,6 @@ def _dagger(row: Mapping[str, Any], marks: Mapping[int, int] | None, tex: bool) 
 def warning_notes(rows: Sequence[Mapping[str, Any]], tex: bool = False) -> list[str]:
     """``†k <signal> (<variant>): <warning>; ...`` for every row with warnings (Markdown), or
     LaTeX lines (``tex``)."""
-    from exonu.products.tables import latex_notes
-
     marks = _warning_marks(rows)
     notes = []
     for r in rows:
@@ -156,14 +125,7 @@ def warning_notes(rows: Sequence[Mapping[str, Any]], tex: bool = False) -> list[
 
 
 def _notes_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
-    notes = warning_notes(rows)
-    if not notes:
-        return ""
-    return (
-        "\nWarnings of the plausibility checks (exonu.stats.plausibility):\n\n"
-        + "\n".join(f"- {n}" for n in notes)
-        + "\n"
-    )
+    return markdown_notes(warning_notes(rows))
 
 
 def _interval(
@@ -177,14 +139,24 @@ def _interval(
 
 
 def _column_label(row: Mapping[str, Any], multi_treatment: bool, tex: bool) -> str:
-    par = (_PARAM_TEX if tex else _PARAM_TEXT).get(row["model"], row["parameter"])
+    """The model's symbol (registry :data:`exonu.physics.MODELS`; unknown: the parameter)."""
+    from exonu.physics.models import MODELS
+
+    info = MODELS.get(row["model"])
+    if info is not None and info.symbol.text:
+        par = f"${info.symbol.latex}$" if tex else info.symbol.text
+    else:
+        par = row["parameter"]
     if multi_treatment and row.get("treatment"):
         par += f" ({row['treatment']})"
     return par
 
 
 def _unit(row: Mapping[str, Any], exp: int, tex: bool) -> str:
-    unit = (_UNIT_TEX if tex else _UNIT_TEXT).get(row["unit"], row["unit"])
+    from exonu.physics.models import unit_labels
+
+    labels = unit_labels(row["unit"])
+    unit = labels.latex if tex else labels.text
     if tex:
         return f"[$10^{{{exp}}}\\,{unit}$]" if unit else f"[$10^{{{exp}}}$]"
     return f"[10^{exp} {unit}]".replace(" ]", "]")
@@ -246,37 +218,24 @@ def _grid(doc: Mapping[str, Any], tex: bool) -> tuple[list[str], list[list[str]]
     return header, body
 
 
-def _markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines) + "\n"
-
-
 def _latex(
     header: Sequence[str],
     body: Sequence[Sequence[str]],
     caption: str,
     notes: Sequence[str] = (),
 ) -> str:
-    def esc(s: str) -> str:
-        # escape outside math mode only (the even pieces between $ signs)
-        parts = s.split("$")
-        for i in range(0, len(parts), 2):
-            parts[i] = parts[i].replace("%", r"\%").replace("<", r"$<$")
-        return "$".join(parts)
-
-    out = [
-        r"\begin{table}[htbp]",
-        r"\centering",
-        r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}",
-        r"\hline",
-        " & ".join(esc(h) for h in header) + r" \\",
-        r"\hline",
-    ]
-    out += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
-    out += [r"\hline", r"\end{tabular}", *notes]
-    out += [rf"\caption{{{esc(caption)}}}", r"\end{table}"]
-    return "\n".join(out) + "\n"
+    """:func:`exonu.products.tables.latex_table` in the layout of these tables: centred columns,
+    the caption under the table, ``%`` and ``<`` escaped outside math mode."""
+    return latex_table(
+        header,
+        body,
+        caption,
+        notes,
+        align="c",
+        placement="htbp",
+        caption_below=True,
+        escape=escape_outside_math,
+    )
 
 
 def _caption(doc: Mapping[str, Any]) -> str:
@@ -297,7 +256,7 @@ def table_markdown(doc: Mapping[str, Any]) -> str:
     flagged = any(not r.get("valid", True) for r in doc["rows"])
     note = "\n(!) = a fit did not converge; see the CSV/JSON message.\n" if flagged else ""
     note += _notes_markdown(doc["rows"])
-    return f"**{doc['table']}** — {_caption(doc)}\n\n" + _markdown(header, body) + note
+    return f"**{doc['table']}** — {_caption(doc)}\n\n" + markdown_table(header, body) + note
 
 
 def table_latex(doc: Mapping[str, Any]) -> str:
@@ -308,9 +267,7 @@ def table_latex(doc: Mapping[str, Any]) -> str:
 
 def rows_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     """CSV text, one line per limit (columns :data:`CSV_COLUMNS`)."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
+    body = []
     for r in rows:
         d = {k: r.get(k) for k in CSV_COLUMNS}
         d["signal"] = r.get("signal")
@@ -319,8 +276,8 @@ def rows_csv(rows: Sequence[Mapping[str, Any]]) -> str:
         d["warning_messages"] = " | ".join(messages)
         if isinstance(d["fit_window_kev"], list):
             d["fit_window_kev"] = "-".join(f"{v:g}" for v in d["fit_window_kev"])
-        w.writerow({k: ("" if v is None else v) for k, v in d.items()})
-    return buf.getvalue()
+        body.append(["" if d[k] is None else d[k] for k in CSV_COLUMNS])
+    return csv_table(CSV_COLUMNS, body)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -365,7 +322,7 @@ def comparison_markdown(doc: Mapping[str, Any]) -> str:
         "different binnings and likelihoods (χ² = XMASS eq. 4, Poisson = Baker–Cousins, "
         "unbinned = extended likelihood)\n\n"
     )
-    return cap + _markdown(header, body) + _notes_markdown(doc["rows"])
+    return cap + markdown_table(header, body) + _notes_markdown(doc["rows"])
 
 
 def comparison_latex(doc: Mapping[str, Any]) -> str:

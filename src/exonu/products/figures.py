@@ -31,6 +31,7 @@ from exonu.products.published import MILLICHARGE_LIMITS, XMASS_RESULTS, Publishe
 from exonu.products.style import (
     LINESTYLES,
     format_value,
+    model_title,
     parameter_label,
     pyplot,
     save_figure,
@@ -61,20 +62,6 @@ _BENCHMARK_STYLES = (
 )
 
 
-def _model_title(model: str) -> str:
-    return {
-        "millicharge": "neutrino millicharge",
-        "magnetic_moment": "neutrino magnetic moment",
-        "dark_photon_bl": r"U(1)$_{B-L}$ dark photon",
-        "charge_radius": "neutrino charge radius",
-        "anapole": "neutrino anapole moment",
-        "vector": "light vector mediator",
-        "axial_vector": "light axial-vector mediator",
-        "scalar": "light scalar mediator",
-        "pseudoscalar": "light pseudoscalar mediator",
-    }.get(model, model)
-
-
 def _mass_text(mass: float | None) -> str:
     if mass is None:
         return ""
@@ -86,11 +73,12 @@ def _mass_text(mass: float | None) -> str:
 
 
 def _hypothesis_text(
-    parameter: str, unit: str, value: float | None, flavour: str = "all", mass: float | None = None
+    doc: Mapping[str, Any], value: float | None, flavour: str = "all", mass: float | None = None
 ) -> str:
-    text = parameter_label(parameter, flavour)
+    """``θ = value unit[, M = mass]`` of a document with ``model``, ``parameter``, ``unit``."""
+    text = parameter_label(doc["model"], flavour, doc["parameter"])
     if value is not None:
-        u = unit_label(unit)
+        u = unit_label(doc["unit"])
         text += f" = {format_value(value)}" + (f" {u}" if u else "")
     if mass is not None:
         text += ", " + _mass_text(mass)
@@ -140,9 +128,7 @@ def model_spectra_figure(
     for k, b in enumerate(doc["benchmarks"]):
         colour, ls = _BENCHMARK_STYLES[k % len(_BENCHMARK_STYLES)]
         ex = np.asarray(b["excess"], dtype=float)
-        label = _hypothesis_text(
-            b["parameter"], b["unit"], b["value"], b["flavour"], b.get("mediator_mass_mev")
-        )
+        label = _hypothesis_text(b, b["value"], b["flavour"], b.get("mediator_mass_mev"))
         ax.plot(e, np.where(ex > 0, ex, np.nan), color=colour, ls=ls, lw=2, label=label)
         if np.any(ex < 0):
             ax.plot(e, np.where(ex < 0, -ex, np.nan), color=colour, ls=ls, lw=1, alpha=0.5)
@@ -202,7 +188,7 @@ def fit_figure(
         bottom = bottom + values
     lim = doc["limit"]
     cl = lim.get("cl") or 0.9
-    best = _hypothesis_text(doc["parameter"], doc["unit"], doc["best_fit"])
+    best = _hypothesis_text(doc, doc["best_fit"])
     chi2 = f"$\\chi^2$/dof = {doc['chi2_best']:.1f}/{doc['ndof']}"
     ax.stairs(
         total + sigma,
@@ -220,7 +206,7 @@ def fit_figure(
     s_lim = doc.get("signal_at_limit")
     if s_lim is not None:
         s_lim = np.asarray(s_lim, dtype=float)
-        label = _hypothesis_text(doc["parameter"], doc["unit"], lim.get("upper_limit"))
+        label = _hypothesis_text(doc, lim.get("upper_limit"))
         ax.stairs(
             np.where(s_lim > 0, s_lim, np.nan),
             edges,
@@ -238,7 +224,7 @@ def fit_figure(
     width = np.diff(edges)
     per = f"{width[0]:g} keV" if np.allclose(width, width[0]) else "bin"
     ax.set_ylabel(f"events / {per}")
-    _corner_label(ax, f"{doc['analysis']}: {_model_title(doc['model'])}\n{chi2}")
+    _corner_label(ax, f"{doc['analysis']}: {model_title(doc['model'])}\n{chi2}")
     ax.legend(fontsize=9, loc="upper right", ncol=1)
     safe = np.where(total > 0, total, np.nan)
     rax.stairs(
@@ -415,8 +401,9 @@ def exclusion_figure(
     if ys:
         ax.set_ylim(0.2 * min(ys), 50 * max(ys))
     ax.set_xlabel("mediator mass $M$ [MeV]")
-    ax.set_ylabel(parameter_label(first["parameter"]) + " (90% CL upper limit)")
-    _corner_label(ax, f"{first.get('analysis', '')}: {_model_title(first['model'])}")
+    symbol = parameter_label(first["model"], parameter=first["parameter"])
+    ax.set_ylabel(symbol + " (90% CL upper limit)")
+    _corner_label(ax, f"{first.get('analysis', '')}: {model_title(first['model'])}")
     masses = [float(r["mediator_mass_mev"]) for r in results if r["mediator_mass_mev"] > 0]
     if masses:
         ax.set_xlim(min(masses) / 2, max(masses) * 2)
@@ -476,9 +463,9 @@ def delta_chi2_figure(
     first = curves[0]
     unit = unit_label(first["unit"])
     scale = f"$10^{{{exp}}}$ {unit}".strip() if exp else unit
-    ax.set_xlabel(f"{parameter_label(first['parameter'])} [{scale}]")
+    ax.set_xlabel(f"{parameter_label(first['model'], parameter=first['parameter'])} [{scale}]")
     ax.set_ylabel(r"$\Delta\chi^2$")
-    _corner_label(ax, _model_title(first["model"]))
+    _corner_label(ax, model_title(first["model"]))
     ax.legend(fontsize=10, loc="upper right")
     fig.tight_layout()
     save_figure(fig, outputs, dpi=_dpi(plots))
@@ -522,9 +509,11 @@ def contour_figure(
     ax.plot(0, 0, "*", color="tab:red", ms=14, ls="none", label="SM")
     fl_a, fl_b = doc["flavours"]
     ua, ub = unit_label(doc["units"][0]), unit_label(doc["units"][1])
-    ax.set_xlabel(f"{parameter_label(doc['parameters'][0], fl_a)} [$10^{{{ea}}}$ {ua}]")
-    ax.set_ylabel(f"{parameter_label(doc['parameters'][1], fl_b)} [$10^{{{eb}}}$ {ub}]")
-    _corner_label(ax, f"{_model_title(doc['model'])}, 2 dof")
+    pa = parameter_label(doc["model"], fl_a, doc["parameters"][0])
+    pb = parameter_label(doc["model"], fl_b, doc["parameters"][1])
+    ax.set_xlabel(f"{pa} [$10^{{{ea}}}$ {ua}]")
+    ax.set_ylabel(f"{pb} [$10^{{{eb}}}$ {ub}]")
+    _corner_label(ax, f"{model_title(doc['model'])}, 2 dof")
     ax.legend(fontsize=10, loc="upper right")
     fig.tight_layout()
     save_figure(fig, outputs, dpi=_dpi(plots))

@@ -33,7 +33,12 @@ from typing import Any
 
 __all__ = ["build_submission", "reproducible_tar_gz", "write_submission"]
 
-_UNITS = {"mu_B": "mu_B", "e": "e", "cm2": "cm^2", "1": ""}
+
+def _unit(unit: str) -> str:
+    """HEPData form of a parameter unit (:data:`exonu.physics.UNITS`)."""
+    from exonu.physics.models import unit_labels
+
+    return unit_labels(unit).hepdata
 
 
 def _finite(v: Any) -> bool:
@@ -176,7 +181,7 @@ def _exclusion_table(scan: Mapping[str, Any]) -> Any:
     results = [r for r in scan["results"] if r.get("mediator_mass_mev") is not None]
     results.sort(key=lambda r: (r["flavour"], r["mediator_mass_mev"]))
     first = results[0]
-    unit = _UNITS.get(first["unit"], first["unit"])
+    unit = _unit(first["unit"])
     t = Table(f"Exclusion {scan['scan']}")
     t.description = (
         f"{first['analysis']}: {100 * (first.get('cl') or 0.9):g}% CL upper limit on "
@@ -220,7 +225,7 @@ def _curve_table(
 ) -> Any:
     from hepdata_lib import Table
 
-    unit = _UNITS.get(curve["unit"], curve["unit"])
+    unit = _unit(curve["unit"])
     t = Table(f"Delta chi2 {curve['hypothesis']}")
     marks = ", ".join(
         f"{100 * cl:g}% CL at {thr:.2f}" for cl, thr in zip(levels, thresholds, strict=True)
@@ -246,8 +251,7 @@ def _contour_tables(doc: Mapping[str, Any]) -> list[Any]:
 
     pa = _param_name({"parameter": doc["parameters"][0]}, doc["flavours"][0])
     pb = _param_name({"parameter": doc["parameters"][1]}, doc["flavours"][1])
-    ua = _UNITS.get(doc["units"][0], doc["units"][0])
-    ub = _UNITS.get(doc["units"][1], doc["units"][1])
+    ua, ub = _unit(doc["units"][0]), _unit(doc["units"][1])
     grid = Table(f"Contour {doc['name']}")
     grid.description = (
         f"Profiled Delta chi2 of the {doc['model'].replace('_', ' ')} couplings of "
@@ -374,7 +378,8 @@ def reproducible_tar_gz(source: str | os.PathLike[str], target: str | os.PathLik
 
 def write_submission(sub: Any, archive: str | os.PathLike[str]) -> dict[str, Any]:
     """Write and validate the submission; repack ``submission.tar.gz`` byte-reproducibly
-    (:func:`reproducible_tar_gz`) as ``archive`` (atomically: a temporary name, renamed).
+    (:func:`reproducible_tar_gz`) as ``archive`` (written in place; the workflow stage gives a
+    temporary path, :func:`exonu.stages.products.hepdata`).
 
     Returns
     -------
@@ -394,12 +399,7 @@ def write_submission(sub: Any, archive: str | os.PathLike[str]) -> dict[str, Any
         produced = work / "submission.tar.gz"
         with tarfile.open(produced) as tar:
             names = sorted(tar.getnames())
-        tmp = archive.with_name(f".{archive.name}.tmp")
-        try:
-            reproducible_tar_gz(produced, tmp)
-            os.replace(tmp, archive)
-        finally:
-            tmp.unlink(missing_ok=True)
+        reproducible_tar_gz(produced, archive)
     return {
         "valid": True,
         "validator": "hepdata_validator FullSubmissionValidator (hepdata_lib create_files)",

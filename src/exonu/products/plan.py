@@ -140,7 +140,7 @@ def product_plan(config: Mapping[str, Any]) -> ProductPlan:
     """
     from exonu.physics import MODELS
     from exonu.products.pyhf_export import expressible_powers
-    from exonu.scans import mass_grid
+    from exonu.templates.hypotheses import mass_grid
 
     scans = config["scans"]
     names = sorted(scans)

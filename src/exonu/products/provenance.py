@@ -219,10 +219,10 @@ def build_record(
 
 
 def write_sidecar(output: str | os.PathLike[str], record: Mapping[str, Any]) -> Path:
+    """Write ``record`` as the sidecar of ``output`` (in place; the jobs of the workflow write
+    theirs atomically, :mod:`exonu.stages.runtime`)."""
     side = sidecar_path(output)
-    tmp = side.with_name(side.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, side)
+    side.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return side
 
 

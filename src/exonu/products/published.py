@@ -1,8 +1,8 @@
-"""Published numbers drawn next to exonu's results (REFERENCE.md §G; all 90 % CL).
+"""Published numbers drawn next to exonu's results (docs/physics.md §G; all 90 % CL).
 
 Data only — no computation, no plotting. Every entry cites its source; the XMASS-I and
-Khan numbers are verified against the seed texts (REFERENCE.md §G.1, §G.2), the others are
-as quoted by XMASS-I §1.1/§1.2 and REFERENCE.md §G.6–G.7.
+Khan numbers are verified against the seed texts (docs/physics.md §G.1, §G.2), the others are
+as quoted by XMASS-I §1.1/§1.2 and docs/physics.md §G.6–G.7.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ class PublishedLimit:
 
 #: Millicharge limits [e] for XMASS-I Fig. 4 (|q_ν|, per flavour).
 MILLICHARGE_LIMITS: tuple[PublishedLimit, ...] = (
-    # XMASS-I, PLB 809 (2020) 135741, §4.2 (REFERENCE.md §G.1): solar ν, RRPA, 2-15 keV.
+    # XMASS-I, PLB 809 (2020) 135741, §4.2 (docs/physics.md §G.1): solar ν, RRPA, 2-15 keV.
     PublishedLimit("XMASS-I (solar $\\nu$)", "PLB 809 (2020) 135741", ("all",), 5.4e-12),
     PublishedLimit("XMASS-I (solar $\\nu$)", "PLB 809 (2020) 135741", ("e",), 7.3e-12),
     PublishedLimit("XMASS-I (solar $\\nu$)", "PLB 809 (2020) 135741", ("mu",), 1.1e-11),
     PublishedLimit("XMASS-I (solar $\\nu$)", "PLB 809 (2020) 135741", ("tau",), 1.1e-11),
-    # XMASS-I refs. [11] and [12] (§1.1, REFERENCE.md §G.1): the two most stringent direct
+    # XMASS-I refs. [11] and [12] (§1.1, docs/physics.md §G.1): the two most stringent direct
     # limits, both from reactor antineutrinos. The seed has no reference list
-    # (REFERENCE.md §H.6); they are probably the GEMMA-data analysis of Studenikin,
+    # (docs/physics.md §H.6); they are probably the GEMMA-data analysis of Studenikin,
     # EPL 107 (2014) 21001, and TEXONO, Chen et al., PRD 90 (2014) 011301 -- labelled by
     # reference number until verified.
     PublishedLimit(
@@ -53,7 +53,7 @@ MILLICHARGE_LIMITS: tuple[PublishedLimit, ...] = (
         "reactor $\\bar\\nu_e$ [12]", "XMASS-I ref. [12]", ("e",), 2.1e-12, neutrino=False
     ),
     # XMASS-I ref. [13] (§1.1): vacuum birefringence, all flavours, for neutrino masses below
-    # 10 meV (probably PVLAS, Della Valle et al.; unverified, REFERENCE.md §H.6).
+    # 10 meV (probably PVLAS, Della Valle et al.; unverified, docs/physics.md §H.6).
     PublishedLimit(
         "birefringence [13]",
         "XMASS-I ref. [13]",
@@ -61,7 +61,7 @@ MILLICHARGE_LIMITS: tuple[PublishedLimit, ...] = (
         3e-8,
         note="$m_\\nu$ < 10 meV",
     ),
-    # Khan, arXiv:2006.12887, Table I (REFERENCE.md §G.2): XENON1T, two-sided intervals.
+    # Khan, arXiv:2006.12887, Table I (docs/physics.md §G.2): XENON1T, two-sided intervals.
     PublishedLimit(
         "XENON1T (Khan)", "arXiv:2006.12887", ("e",), 2.8e-12, lower=2.2e-12, note="interval"
     ),
@@ -69,12 +69,12 @@ MILLICHARGE_LIMITS: tuple[PublishedLimit, ...] = (
     PublishedLimit("XENON1T (Khan)", "arXiv:2006.12887", ("tau",), 3.0e-12, lower=-3.2e-12),
     # Khan Table I: beam dump, ν_τ (from the tables of his ref. [29]).
     PublishedLimit("beam dump", "arXiv:2006.12887 Table I", ("tau",), 3e-4),
-    # Atzori Corona et al., arXiv:2207.05036 (LZ first data), REFERENCE.md §G.6: |q_ν| for
+    # Atzori Corona et al., arXiv:2207.05036 (LZ first data), docs/physics.md §G.6: |q_ν| for
     # all flavours (flavour-universal fit).
     PublishedLimit("LZ (Atzori Corona et al.)", "arXiv:2207.05036", ("all",), 1.5e-13),
 )
 
-#: XMASS-I §4 (REFERENCE.md §G.1): (model, flavour, mediator mass [MeV]) -> numbers.
+#: XMASS-I §4 (docs/physics.md §G.1): (model, flavour, mediator mass [MeV]) -> numbers.
 #: chi2 values are (χ², dof) at the best fit and at zero coupling where quoted.
 XMASS_RESULTS: dict[tuple[str, str, float | None], dict[str, object]] = {
     ("millicharge", "all", None): {"upper_limit": 5.4e-12, "best_fit": 0.0},

@@ -12,28 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MODEL_CATEGORIES", "REPORT_KEY", "category_of_model", "front_matter"]
+__all__ = ["REPORT_KEY", "category_of_model", "front_matter"]
 
 #: Key of the raw workflow config under which the front-page values are put.
 REPORT_KEY = "_exonu_report"
 
-#: Report category of each model (one category per model; subcategories say what).
-MODEL_CATEGORIES = {
-    "millicharge": "Millicharge",
-    "magnetic_moment": "Magnetic moment",
-    "dark_photon_bl": "Dark photon (B-L)",
-    "charge_radius": "Charge radius",
-    "anapole": "Anapole moment",
-    "vector": "Vector mediator",
-    "axial_vector": "Axial-vector mediator",
-    "scalar": "Scalar mediator",
-    "pseudoscalar": "Pseudoscalar mediator",
-}
-
 
 def category_of_model(model: str) -> str:
-    """Report category of a model (its name if unknown)."""
-    return MODEL_CATEGORIES.get(model, model)
+    """Report category of a model (one per model, from the registry
+    :data:`exonu.physics.MODELS`; subcategories say what); its name if unknown."""
+    from exonu.physics.models import MODELS
+
+    info = MODELS.get(model)
+    return info.category if info is not None and info.category else model
 
 
 def front_matter(config: Mapping[str, Any], configfiles: list[str] | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ signal Monte Carlo (line width) and the systematic uncertainty (band; the
 selection-time energy-scale and fiducial-volume shifts and the variation samples,
 added in quadrature -- the green band of the paper).
 
-Only reads the response written by :func:`exonu.templates.build.write_response`;
+Only reads the response written by :func:`exonu.detector.folding.write_response`;
 matplotlib is imported inside the functions (Agg backend, mplhep style).
 """
 
@@ -25,7 +25,7 @@ def efficiency_curves(
     response_path: str | Path, windows: Sequence[Sequence[float]]
 ) -> list[dict[str, Any]]:
     """Efficiency, statistical and systematic uncertainty per window (computation only)."""
-    from exonu.templates.build import read_response
+    from exonu.detector.folding import read_response
 
     resp = read_response(response_path)
     out = []

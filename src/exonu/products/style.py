@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "LINESTYLES",
     "format_value",
+    "model_title",
     "parameter_label",
     "pyplot",
     "save_figure",
@@ -24,16 +25,6 @@ __all__ = [
 #: Line styles by position (XMASS-I Fig. 1 uses solid, dashed, dash-dotted, dotted).
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)))
 
-_UNITS = {"mu_B": r"$\mu_B$", "e": r"$e$", "cm2": r"cm$^2$", "1": ""}
-# Label templates: {nu} becomes \nu or \nu_e, \nu_\mu, \nu_\tau for one flavour.
-_PARAMETERS = {
-    "mu_nu": r"$\mu_{{{nu}}}$",
-    "q_nu": r"$q_{{{nu}}}$",
-    "r2": r"$\langle r^2_{{{nu}}}\rangle$",
-    "a": r"$a_{{{nu}}}$",
-    "g_bl": r"$g_{{B-L}}$",
-    "g": r"$g$",
-}
 _NU = {"all": r"\nu", "e": r"\nu_e", "mu": r"\nu_\mu", "tau": r"\nu_\tau"}
 
 
@@ -77,23 +68,39 @@ def save_figure(fig: Any, outputs: Sequence[str | Path], dpi: int = 120) -> None
 
 
 def unit_label(unit: str) -> str:
-    """Axis-label form of a unit (``"mu_B"`` -> ``$\\mu_B$``; dimensionless -> ``""``)."""
-    return _UNITS.get(unit, unit)
+    """Axis-label form of a unit (``"mu_B"`` -> ``$\\mu_B$``; dimensionless -> ``""``), from
+    :data:`exonu.physics.UNITS`."""
+    from exonu.physics.models import unit_labels
+
+    return unit_labels(unit).mathtext
 
 
-def parameter_label(parameter: str, flavour: str = "all") -> str:
-    """Axis-label form of a model parameter for one flavour (``q_nu``, ``e`` -> ``$q_{\nu_e}$``).
+def parameter_label(model: str, flavour: str = "all", parameter: str | None = None) -> str:
+    r"""Axis-label form of a model's parameter for one flavour (``millicharge``, ``e`` ->
+    ``$q_{\nu_e}$``), from the symbol of the model registry (:data:`exonu.physics.MODELS`).
 
-    Parameters without a neutrino index (couplings) get the flavour in parentheses.
+    Symbols without a neutrino index (couplings) get the flavour in parentheses; a model the
+    registry does not know is labelled by ``parameter`` (or its name).
     """
+    from exonu.physics.models import MODELS, NU_TOKEN
+
     nu = _NU.get(flavour, flavour)
-    template = _PARAMETERS.get(parameter)
-    if template is None:
-        return parameter if flavour == "all" else f"{parameter} (${nu}$)"
-    label = template.format(nu=nu)
-    if "{nu}" not in template and flavour != "all":
-        label += f" (${nu}$)"
-    return label
+    info = MODELS.get(model)
+    template = info.symbol.mathtext if info is not None else ""
+    if not template:
+        name = parameter or model
+        return name if flavour == "all" else f"{name} (${nu}$)"
+    if NU_TOKEN in template:
+        return template.replace(NU_TOKEN, "{" + nu + "}")
+    return template if flavour == "all" else f"{template} (${nu}$)"
+
+
+def model_title(model: str) -> str:
+    """What a model is, for a figure (``"neutrino millicharge"``; unknown: its name)."""
+    from exonu.physics.models import MODELS
+
+    info = MODELS.get(model)
+    return info.title if info is not None and info.title else model
 
 
 def format_value(value: float | None, digits: int = 2) -> str:

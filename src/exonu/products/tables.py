@@ -13,20 +13,37 @@ Entries with plausibility warnings (``warnings`` of the limit results, see
 :mod:`exonu.stats.plausibility`) are marked: the CSV has their number (``warnings``) and texts
 (``warning_messages``), Markdown and LaTeX a dagger †k on the hypothesis and the list of
 warnings under the table.
+
+The tables of one scan (``tables/<scan>.{csv,md,tex}``: :func:`scan_rows`, :func:`scan_csv`,
+:func:`scan_markdown`, :func:`scan_latex`) are written here too, and every table of the
+package (also those of :mod:`exonu.products.external_tables`) goes through the one CSV,
+Markdown and LaTeX writer of this module: :func:`csv_table`, :func:`markdown_table` (with
+:func:`markdown_notes`) and :func:`latex_table` (with :func:`latex_notes`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from exonu.products.published import published_result
 
 __all__ = [
+    "SCAN_COLUMNS",
     "SUMMARY_COLUMNS",
+    "csv_table",
+    "escape_outside_math",
     "latex_notes",
     "latex_table",
+    "markdown_notes",
+    "markdown_table",
+    "scan_csv",
+    "scan_latex",
+    "scan_markdown",
+    "scan_rows",
     "summary_csv",
     "summary_latex",
     "summary_markdown",
@@ -130,15 +147,10 @@ def summary_csv(rows: Sequence[Mapping[str, Any]]) -> str:
         if isinstance(v, float):
             return repr(v)
         if isinstance(v, list):
-            v = " | ".join(str(x) for x in v)
-        text = str(v)
-        if any(ch in text for ch in ',"\n'):
-            return '"' + text.replace('"', '""') + '"'
-        return text
+            return " | ".join(str(x) for x in v)
+        return str(v)
 
-    lines = [",".join(SUMMARY_COLUMNS)]
-    lines += [",".join(cell(r[c]) for c in SUMMARY_COLUMNS) for r in rows]
-    return "\n".join(lines) + "\n"
+    return csv_table(SUMMARY_COLUMNS, [[cell(r[c]) for c in SUMMARY_COLUMNS] for r in rows])
 
 
 def _chi2(r: Mapping[str, Any], key: str) -> str:
@@ -199,12 +211,7 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None)
         "source",
         "warnings",
     ]
-    lines = [
-        "# Limits and best fits",
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-    ]
+    body = []
     for r, k in zip(rows, _marks(rows), strict=True):
         unit = "" if r["unit"] in ("1", "") else f" {r['unit']}"
         cells = [
@@ -222,12 +229,12 @@ def summary_markdown(rows: Sequence[Mapping[str, Any]], cl: float | None = None)
             r["source"],
             str(r.get("warnings") or 0),
         ]
-        lines.append("| " + " | ".join(cells) + " |")
-    notes = warning_notes(rows)
-    if notes:
-        lines += ["", "Warnings of the plausibility checks (exonu.stats.plausibility):", ""]
-        lines += [f"- {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+        body.append(cells)
+    return (
+        "# Limits and best fits\n\n"
+        + markdown_table(head, body)
+        + markdown_notes(warning_notes(rows), NOTES_HEADING)
+    )
 
 
 def _tex(value: Any) -> str:
@@ -287,23 +294,170 @@ def latex_notes(notes: Sequence[str]) -> list[str]:
     return out
 
 
+def escape_outside_math(text: str) -> str:
+    """``%`` and ``<`` escaped outside math mode (the even pieces between ``$`` signs)."""
+    parts = text.split("$")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("%", r"\%").replace("<", r"$<$")
+    return "$".join(parts)
+
+
 def latex_table(
     head: Sequence[str],
     body: Sequence[Sequence[str]],
     caption: str,
     notes: Sequence[str] = (),
+    *,
+    align: str = "r",
+    placement: str = "htb",
+    caption_below: bool = False,
+    escape: Callable[[str], str] | None = None,
 ) -> str:
-    """A ``table`` float with a ``tabular``: first column left-aligned, the others right;
-    ``notes`` (LaTeX lines, e.g. :func:`latex_notes`) go under the tabular."""
+    """A ``table`` float with a ``tabular``: first column left-aligned, the others ``align``;
+    ``notes`` (LaTeX lines, e.g. :func:`latex_notes`) go under the tabular, the caption above
+    it (or with ``caption_below`` under the notes). ``escape`` (e.g.
+    :func:`escape_outside_math`) is applied to the header, the cells and the caption."""
+    esc = escape or (lambda text: text)
+    cap = [rf"\caption{{{esc(caption)}}}"]
     lines = [
-        r"\begin{table}[htb]",
+        rf"\begin{{table}}[{placement}]",
         r"\centering",
-        rf"\caption{{{caption}}}",
-        r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}",
+        *([] if caption_below else cap),
+        r"\begin{tabular}{l" + align * (len(head) - 1) + "}",
         r"\hline",
-        " & ".join(head) + r" \\",
+        " & ".join(esc(h) for h in head) + r" \\",
         r"\hline",
     ]
-    lines += [" & ".join(cells) + r" \\" for cells in body]
-    lines += [r"\hline", r"\end{tabular}", *notes, r"\end{table}", ""]
+    lines += [" & ".join(esc(c) for c in cells) + r" \\" for cells in body]
+    lines += [r"\hline", r"\end{tabular}", *notes, *(cap if caption_below else [])]
+    lines += [r"\end{table}", ""]
     return "\n".join(lines)
+
+
+def markdown_table(head: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (header, separator, one line per row), ending in a newline."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    return "\n".join(lines) + "\n"
+
+
+#: Heading of the warning notes under the Markdown tables.
+NOTES_HEADING = "Warnings of the plausibility checks (exonu.stats.plausibility):"
+
+
+def markdown_notes(notes: Sequence[str], heading: str = NOTES_HEADING) -> str:
+    """The warning notes under a Markdown table: an empty line, ``heading``, an empty line and
+    one ``- <note>`` per note; empty without notes."""
+    if not notes:
+        return ""
+    return f"\n{heading}\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+
+def csv_table(head: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
+    """CSV text (``\\n`` line ends; a cell is quoted when it holds a comma, a quote or a line
+    break): the header line, then one line per row."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(head)
+    w.writerows(body)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- scan tables
+
+#: Columns of the limit tables of one scan, in order.
+SCAN_COLUMNS = (
+    "hypothesis",
+    "model",
+    "flavour",
+    "mediator_mass_mev",
+    "parameter",
+    "unit",
+    "method",
+    "cl",
+    "best_fit",
+    "lower_limit",
+    "upper_limit",
+    "chi2_best",
+    "chi2_zero",
+    "ndof",
+    "fit_valid",
+    "warnings",
+)
+
+
+def scan_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of a scan table: the :data:`SCAN_COLUMNS` (``warnings`` = their number) and the
+    warning texts under ``warning_messages``."""
+    rows = []
+    for r in results:
+        row = {c: r.get(c) for c in SCAN_COLUMNS}
+        messages = list(r.get("warnings") or [])
+        row["warnings"] = len(messages)
+        row["warning_messages"] = messages
+        rows.append(row)
+    return rows
+
+
+def _scan_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def scan_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    """CSV of the :data:`SCAN_COLUMNS` and ``warning_messages`` (joined by `` | ``)."""
+    body = [
+        [*(_scan_cell(r[c]) for c in SCAN_COLUMNS), " | ".join(r.get("warning_messages") or [])]
+        for r in rows
+    ]
+    return csv_table([*SCAN_COLUMNS, "warning_messages"], body)
+
+
+def scan_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Markdown table; a hypothesis with warnings is marked †k and listed below the table."""
+    body = [
+        [
+            _scan_cell(r[c]) + ("" if k is None or c != "hypothesis" else f" †{k}")
+            for c in SCAN_COLUMNS
+        ]
+        for r, k in zip(rows, _marks(rows), strict=True)
+    ]
+    notes = markdown_notes(
+        warning_notes(rows), "Warnings (plausibility checks, exonu.stats.plausibility):"
+    )
+    return markdown_table(SCAN_COLUMNS, body) + notes
+
+
+def _scan_tex(value: Any) -> str:
+    if value is None:
+        return "--"
+    if isinstance(value, float):
+        mant, _, exp = f"{value:.2e}".partition("e")
+        exp_i = int(exp)
+        return f"${mant}$" if exp_i == 0 else f"${mant}\\times10^{{{exp_i}}}$"
+    return str(value).replace("_", "\\_")
+
+
+def scan_latex(rows: Sequence[Mapping[str, Any]], caption: str) -> str:
+    """LaTeX table of a scan: best fit, limit and χ² of every hypothesis (warnings marked)."""
+    cols = ("hypothesis", "best_fit", "upper_limit", "chi2_best", "chi2_zero", "ndof")
+    head = [
+        "hypothesis",
+        "best fit",
+        "upper limit",
+        r"$\chi^2_\mathrm{best}$",
+        r"$\chi^2_0$",
+        "ndof",
+    ]
+    body = []
+    for r, k in zip(rows, _marks(rows), strict=True):
+        cells = [_scan_tex(r[c]) if c != "ndof" else str(r[c]) for c in cols]
+        if k is not None:
+            cells[0] += rf"$^{{\dagger{k}}}$"
+        body.append(cells)
+    return latex_table(head, body, caption, latex_notes(warning_notes(rows, "")))

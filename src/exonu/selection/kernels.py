@@ -613,11 +613,3 @@ def reference_fill(
             np.add.at(dead[s], (reg[in_reg][ok], k[ok]), 1)
         out["dead_pmt"] = dead
     return out
-
-
-def reference_selection(
-    arrays: Mapping[str, np.ndarray], params: np.ndarray, energy_edges: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Nominal energy histogram and cut flow of :func:`reference_fill`."""
-    out = reference_fill(arrays, params, energy_edges)
-    return out["energy"][0], out["cutflow"]

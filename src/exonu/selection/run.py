@@ -579,51 +579,48 @@ def _sidecar(result: SelectionResult) -> dict[str, Any]:
     }
 
 
-def write_result(result: SelectionResult, root_path: str | os.PathLike[str]) -> None:
-    """Write histograms (ROOT TH1D/TH2D with sum of squared weights) and ``<root>.json``.
+def write_result(
+    result: SelectionResult,
+    root_path: str | os.PathLike[str],
+    sidecar: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write histograms (ROOT TH1D/TH2D with sum of squared weights) and their JSON sidecar
+    (``sidecar``, default ``<root>.json``, where :func:`read_result` looks for it).
 
     Objects: ``energy`` (nominal) and ``energy__<variant>``; for signal-like samples
     ``response`` and ``response__<variant>``; ``dead_pmt_distance`` (energy region x
     distance to the nearest dead PMT, cm) and ``dead_pmt_distance__masked_<m>``. Both
-    files are written to temporary names first and renamed when complete.
+    files are written in place (the workflow stage gives temporary paths,
+    :func:`exonu.stages.events.write_histograms`).
     """
     root_path = Path(root_path)
+    side = root_path.with_suffix(".json") if sidecar is None else Path(sidecar)
     root_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root_path.with_name(root_path.name + ".tmp")
-    side = root_path.with_suffix(".json")
-    side_tmp = side.with_name(side.name + ".tmp")
-    try:
-        with uproot.recreate(tmp) as fout:
-            for k, v in enumerate(result.variants):
-                fout[_key("energy", v.name)] = _hist1(
+    with uproot.recreate(root_path) as fout:
+        for k, v in enumerate(result.variants):
+            fout[_key("energy", v.name)] = _hist1(
+                result.energy_edges,
+                result.energy_by_variant[k],
+                "energy",
+                "reconstructed energy [keV]",
+            )
+            if result.has_response:
+                fout[_key("response", v.name)] = _hist2(
+                    result.true_edges,
                     result.energy_edges,
-                    result.energy_by_variant[k],
+                    result.response_by_variant[k],
+                    "true_energy",
                     "energy",
-                    "reconstructed energy [keV]",
                 )
-                if result.has_response:
-                    fout[_key("response", v.name)] = _hist2(
-                        result.true_edges,
-                        result.energy_edges,
-                        result.response_by_variant[k],
-                        "true_energy",
-                        "energy",
-                    )
-            for s in range(result.dead_pmt_by_set.shape[0]):
-                fout[_key("dead_pmt_distance", f"masked_{s:02d}" if s else NOMINAL)] = _hist2(
-                    result.region_edges_kev,
-                    result.distance_edges_cm,
-                    result.dead_pmt_by_set[s],
-                    "energy_region",
-                    "distance_cm",
-                )
-        side_tmp.write_text(json.dumps(_sidecar(result), indent=1, sort_keys=True))
-        os.replace(tmp, root_path)
-        os.replace(side_tmp, side)
-    finally:
-        for t in (tmp, side_tmp):
-            if t.exists():
-                t.unlink()
+        for s in range(result.dead_pmt_by_set.shape[0]):
+            fout[_key("dead_pmt_distance", f"masked_{s:02d}" if s else NOMINAL)] = _hist2(
+                result.region_edges_kev,
+                result.distance_edges_cm,
+                result.dead_pmt_by_set[s],
+                "energy_region",
+                "distance_cm",
+            )
+    side.write_text(json.dumps(_sidecar(result), indent=1, sort_keys=True))
 
 
 def read_result(root_path: str | os.PathLike[str]) -> SelectionResult:

@@ -16,6 +16,7 @@ into which effects can be injected:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -188,8 +189,6 @@ def selection_block(config: Mapping[str, object]) -> dict[str, object]:
 
     Mirrors ``selection_params()`` of ``workflow/rules/common.smk``.
     """
-    import json
-
     cfg = json.loads(json.dumps(config))
     return {
         "selection": cfg["selection"],

@@ -31,7 +31,7 @@ Modelling choices and their sources
 * Solar neutrinos: dN/dT of :func:`exonu.physics.standard_model_rate` (the physics
   settings of the analysis) times the active mass, for T between the threshold and
   ``max_kev``; the rate follows from the physics unless ``rate_per_day`` is given.
-* Levels: the activities of ``config/config.yaml`` are tuned so that, after the XMASS
+* Levels: the activities of the default (``exonu:default``) are tuned so that, after the XMASS
   cuts, the data rate at 5 keV is ~4.2×10⁻³ /(day kg keV) with a signal efficiency of
   ~20 % (XMASS-I, PLB 789 (2019) 45), dominated below 30 keV by mis-reconstructed
   ²¹⁰Pb from the copper and above by the isotopes dissolved in the xenon (PLB 809 §3.3).
@@ -90,6 +90,7 @@ import numpy as np
 from exonu import __version__
 from exonu.detector.response import DetectorError, DetectorResponse
 from exonu.io.root import EventFileMeta, write_events
+from exonu.physics import MODELS, PhysicsError, PhysicsSettings, signal_basis, standard_model_rate
 from exonu.sim import kernels as K
 from exonu.sim.samples import DATA, SIGNAL_MC, find_variation, nominal_kind
 from exonu.sim.spectra import (
@@ -150,8 +151,6 @@ class Component:
 
 
 def _physics_settings(physics: Mapping[str, Any] | None, key: str):
-    from exonu.physics import PhysicsError, PhysicsSettings
-
     try:
         return PhysicsSettings.from_mapping(dict(physics or {}))
     except PhysicsError as err:
@@ -171,8 +170,6 @@ def _solar_pdf(
     low energy) and interpolated linearly; the rates are smooth on that scale except at
     atomic binding energies, where the stepping of the physics module is kept to 0.1 keV.
     """
-    from exonu.physics import PhysicsError, signal_basis, standard_model_rate
-
     settings = _physics_settings(physics, key)
     grid = np.unique(np.concatenate([lo + (hi - lo) * np.linspace(0.0, 1.0, 3001) ** 2, [lo, hi]]))
     e = np.maximum(grid, 1e-3)
@@ -483,7 +480,6 @@ def _check_inject(inject: Any) -> dict[str, Any] | None:
     for need in ("model", "value"):
         if need not in inject:
             raise SimulationError(f"{key}.{need}: required")
-    from exonu.physics import MODELS
 
     if inject["model"] not in MODELS:
         raise SimulationError(f"{key}.model: unknown model {inject['model']!r}")

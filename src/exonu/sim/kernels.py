@@ -28,7 +28,8 @@ event time as measured with ``perf`` (benchmarks/records/sim.md).
 
 The physics of each step is described in :mod:`exonu.sim.generate` and
 :mod:`exonu.detector.response`; the layout of the parameter arrays is fixed by the
-``P_*`` / ``C_*`` / ``K_*`` / ``T_*`` constants below.
+``C_*`` / ``K_*`` constants below and the ``P_*`` / ``T_*`` constants of
+:mod:`exonu.detector.layout` (the detector arrays, filled by :mod:`exonu.detector.response`).
 """
 
 from __future__ import annotations
@@ -38,32 +39,35 @@ from statistics import NormalDist
 import numpy as np
 from numba import njit
 
-# --------------------------------------------------------------------------- layouts
+from exonu.detector.layout import (
+    P_AP_MEAN_PE,
+    P_CK_MEAN_PE,
+    P_DEAD_BOOST,
+    P_DEAD_RANGE,
+    P_MIS_ANGLE,
+    P_MIS_DEPTH,
+    P_MIS_P5,
+    P_MIS_POWER,
+    P_MIS_RT_SIGMA5,
+    P_NL_E0,
+    P_NL_NORM,
+    P_NL_POWER,
+    P_PE_PER_KEV,
+    P_RADIUS,
+    P_RES_CONST,
+    P_RPE_SCALE,
+    P_RPE_SIGMA5,
+    P_RT_SIGMA5,
+    P_TAG_NPE,
+    P_TAG_POWER,
+    P_THRESHOLD,
+    P_TRIGGER_PE,
+    T_MIS,
+    T_SCALE,
+    T_TAG,
+)
 
-#: detector parameter array (float64), built by :func:`exonu.detector.response.kernel_parameters`
-P_RADIUS = 0
-P_THRESHOLD = 1
-P_TRIGGER_PE = 2
-P_PE_PER_KEV = 3
-P_NL_E0 = 4
-P_NL_POWER = 5
-P_NL_NORM = 6
-P_RES_CONST = 7
-P_RPE_SIGMA5 = 8
-P_RPE_SCALE = 9
-P_RT_SIGMA5 = 10
-P_MIS_P5 = 11
-P_MIS_POWER = 12
-P_MIS_DEPTH = 13
-P_DEAD_BOOST = 14
-P_DEAD_RANGE = 15
-P_MIS_RT_SIGMA5 = 16
-P_MIS_ANGLE = 17
-P_TAG_NPE = 18
-P_TAG_POWER = 19
-P_CK_MEAN_PE = 20
-P_AP_MEAN_PE = 21
-N_DET_PARAMS = 22
+# --------------------------------------------------------------------------- layouts
 
 #: component parameter array (float64)
 C_VERTEX = 0  # 0: uniform in the volume, 1: at the wall (depth per channel)
@@ -114,12 +118,6 @@ D_AP = 25
 D_CK = 26
 D_TAG = 27
 D_SPECIAL = 28  # 28-29
-
-#: columns of the per-photoelectron-count table (row = npe)
-T_SCALE = 0  # sqrt(5 keV / E_vis): resolution scaling of the reconstructions
-T_MIS = 1  # energy factor of the mis-reconstruction probability
-T_TAG = 2  # probability of a hit-timing tag of a scintillation event
-N_NPE_ROWS = 3
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -4,16 +4,13 @@
   window of reconstructed energy (XMASS-I, PLB 789 (2019) 45: (4.2 ± 0.2)×10⁻³ at 5 keV);
 * :func:`signal_efficiency` -- selected signal-MC events per keV of reconstructed energy
   over the events generated per keV of true energy in the fiducial mass (for the flat
-  signal MC), the "signal efficiency" of XMASS-I (20 % at 5 keV);
-* :func:`background_prediction` -- the MC expectation of the data per bin (activity ×
-  live time × selected / generated, XMASS eq. 5) for the data/MC comparison.
+  signal MC), the "signal efficiency" of XMASS-I (20 % at 5 keV).
 
 The "5 keV" numbers use the window [4, 6) keV centred on 5 keV.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -57,13 +54,3 @@ def signal_efficiency(
     expected = result.n_generated * width / (hi - lo) * fiducial_fraction
     eff = selected / expected
     return eff, np.sqrt(selected * max(0.0, 1.0 - selected / result.n_generated)) / expected
-
-
-def background_prediction(results: Sequence[Any], livetime_s: float) -> dict[str, np.ndarray]:
-    """Expected data counts per reconstructed-energy bin of each background component."""
-    out = {}
-    for r in results:
-        if r.n_generated <= 0:
-            raise ValueError(f"sample {r.sample!r}: n_generated is {r.n_generated}")
-        out[r.sample] = r.energy.astype(np.float64) * r.activity_bq * livetime_s / r.n_generated
-    return out

@@ -1,12 +1,15 @@
 """Statistics of exonu: workspace, χ² model, fits, limits, toys and Δχ² curves.
 
-Everything downstream of the workspace (DESIGN.md). What to use when:
+Everything downstream of the workspace (docs/architecture.md). What to use when:
 
 * :mod:`~exonu.stats.workspace` — read, validate and write the JSON model document
   (:func:`load_workspace`, :func:`dump_workspace`, :meth:`Workspace.digest`).
 * :class:`BinnedModel` — the cost function of XMASS-I eqs. (4)-(7) (``likelihood="chi2"``) or its
   Poisson (Baker–Cousins) counterpart, with analytic gradient and Hessian; one parameter of
   interest per signal.
+* :class:`LikelihoodModel` — the interface every likelihood implements (the binned model
+  and the unbinned one of :mod:`exonu.external.unbinned`) to be fitted, profiled
+  (:class:`Profile`) and turned into limits (:func:`compute_limit`) by the same code.
 * :func:`fit` / :class:`Fitter` — MIGRAD fits with validity and boundary checks
   (:class:`FitResult`).
 * :func:`upper_limit` — observed 90 % CL limits by the XMASS Bayesian method (default), the
@@ -31,6 +34,7 @@ from exonu.stats.curves import Contour2D, DeltaChi2Curve, contour_2d, delta_chi2
 from exonu.stats.errors import LimitError, ModelError, StatsError, WorkspaceError
 from exonu.stats.expected import ExpectedLimits, combine_expected, expected_limits
 from exonu.stats.fit import FitResult, Fitter, fit
+from exonu.stats.likelihood import LikelihoodModel, ParameterInfo
 from exonu.stats.limits import (
     LimitResult,
     NeymanBelt,
@@ -41,7 +45,7 @@ from exonu.stats.limits import (
     profile_threshold,
     upper_limit,
 )
-from exonu.stats.model import BinnedModel, ParameterInfo
+from exonu.stats.model import BinnedModel
 from exonu.stats.synthetic import make_synthetic_workspace
 from exonu.stats.toys import sample_toy, seed_from_name, toy_generator
 from exonu.stats.workspace import (
@@ -49,7 +53,7 @@ from exonu.stats.workspace import (
     BackgroundSystematic,
     Signal,
     Workspace,
-    dump_json_atomic,
+    dump_json,
     dump_workspace,
     load_workspace,
 )
@@ -63,6 +67,7 @@ __all__ = [
     "ExpectedLimits",
     "FitResult",
     "Fitter",
+    "LikelihoodModel",
     "LimitError",
     "LimitResult",
     "ModelError",
@@ -78,7 +83,7 @@ __all__ = [
     "compute_limit",
     "contour_2d",
     "delta_chi2_curve",
-    "dump_json_atomic",
+    "dump_json",
     "dump_workspace",
     "expected_limits",
     "fit",

@@ -1,4 +1,6 @@
-"""Maximum-likelihood fits of a :class:`~exonu.stats.model.BinnedModel` with iminuit.
+"""Maximum-likelihood fits with iminuit of any :class:`~exonu.stats.likelihood.LikelihoodModel`
+(the binned χ² and Poisson models of :class:`~exonu.stats.model.BinnedModel`, the unbinned
+model of :mod:`exonu.external.unbinned`).
 
 Use :func:`fit` for one fit (the parameters of interest free or fixed) and :class:`Fitter`
 when many fits of the same model follow each other (profile scans, toys): it keeps one
@@ -42,7 +44,7 @@ from iminuit._core import MnPrint
 from iminuit.warnings import IMinuitWarning
 
 from exonu.stats.errors import ModelError
-from exonu.stats.model import BinnedModel
+from exonu.stats.likelihood import LikelihoodModel
 
 __all__ = ["FitResult", "Fitter", "fit"]
 
@@ -84,7 +86,7 @@ class FitResult:
         Correlation matrix of the free parameters (in ``parameters`` order, fixed ones
         dropped) when errors were computed.
     likelihood : str
-        ``"chi2"`` or ``"poisson"``.
+        ``"chi2"``, ``"poisson"`` or ``"unbinned"`` (the model's ``likelihood``).
     message : str
         ``"ok"`` or what went wrong.
     """
@@ -154,7 +156,7 @@ class Fitter:
 
     Parameters
     ----------
-    model : BinnedModel
+    model : LikelihoodModel
         The cost function.
     strategy : int
         MIGRAD strategy (0 fast, 1 default, 2 careful); a failed fit is retried with 2.
@@ -162,13 +164,13 @@ class Fitter:
         MIGRAD tolerance; convergence when EDM < 0.002 · tol (χ² units).
     """
 
-    def __init__(self, model: BinnedModel, *, strategy: int = 1, tol: float = 0.05) -> None:
+    def __init__(self, model: LikelihoodModel, *, strategy: int = 1, tol: float = 0.05) -> None:
         self.model = model
         self.strategy = strategy
         self.tol = tol
         self._lower = np.array([-np.inf if p.lower is None else p.lower for p in model.parameters])
         self._upper = np.array([np.inf if p.upper is None else p.upper for p in model.parameters])
-        self._steps = self._initial_steps()
+        self._steps = model.initial_steps()
         with warnings.catch_warnings():
             # iminuit warns that g2 is ignored when a Hessian is given, but Minuit2 still
             # calls g2 in some code paths (fixed parameters); pass both.
@@ -183,16 +185,11 @@ class Fitter:
             )
         m.print_level = 0
         m.throw_nan = False
-        # Signals with only even powers of x (S and its MC variance) are symmetric under
-        # x -> -x: their bound x >= 0 is left to the symmetry instead of MIGRAD's bound
+        # POIs whose cost is even in x (signals with only even powers of x) are symmetric
+        # under x -> -x: their bound x >= 0 is left to the symmetry instead of MIGRAD's bound
         # transformation, which is flat at the bound and makes a best fit at x = 0 slow.
         # Values are folded back to |x| after every fit.
-        self._mirror = [
-            s
-            for s, sig in enumerate(model.signals)
-            if sig.x_bounds == (0.0, None)
-            and all(t.power % 2 == 0 for t in (*sig.terms, *sig.variance_terms))
-        ]
+        self._mirror = list(model.symmetric_pois())
         for i, info in enumerate(model.parameters):
             m.limits[i] = (
                 -np.inf if info.lower is None or i in self._mirror else info.lower,
@@ -205,22 +202,6 @@ class Fitter:
         self._fixed_by_model = np.array([p.fixed for p in model.parameters])
 
     # -- starting values -----------------------------------------------------------------
-
-    def _initial_steps(self) -> FloatArray:
-        """Initial step sizes from the diagonal of the Fisher information at the nominal point."""
-        model = self.model
-        steps = np.empty(model.npar)
-        theta = model.nominal.copy()
-        for s in range(model.n_poi):
-            steps[s] = 0.3 * model.sensitivity_scale(s)
-        w = model.observed + model.mc_variance(theta)
-        w = np.maximum(w, max(model.data_variance_floor, 1.0))
-        b0 = model._b0
-        fisher_p = np.sum(b0 * b0 / w, axis=1) + model._p_inv_var
-        steps[model._sl_p] = 1.0 / np.sqrt(np.maximum(fisher_p, 1e-12))
-        steps[model._sl_q] = 0.5
-        steps[model._sl_r] = 0.5
-        return np.clip(steps, 1e-6, None)
 
     def _poi_scan(self, theta: FloatArray, s: int) -> tuple[FloatArray, FloatArray]:
         """Cost over a grid of x_s with all other parameters at ``theta`` (vectorised)."""
@@ -336,7 +317,7 @@ class Fitter:
             # Re-scan each free POI with the fitted nuisances: a pulled nuisance can hide a
             # lower minimum that the scan at nominal nuisances missed.
             theta_b = np.array(best[1]["values"])
-            pull = model._pull(theta_b)[0]  # the POIs have no pull term
+            pull = model.constraint_cost(theta_b)  # the POIs have no pull term
             better = None
             for s in free_pois:
                 grid, cost = self._poi_scan(theta_b, s)
@@ -633,7 +614,7 @@ def _snapshot(
 
 
 def fit(
-    model: BinnedModel,
+    model: LikelihoodModel,
     fixed: Mapping[str, float] | None = None,
     *,
     start: Sequence[float] | None = None,
@@ -644,7 +625,7 @@ def fit(
 
     Parameters
     ----------
-    model : BinnedModel
+    model : LikelihoodModel
         Model with data.
     fixed : dict, optional
         Parameters to hold fixed, e.g. ``{"magnetic_moment": 0.0}`` for the background-only

@@ -13,7 +13,7 @@ Three methods, chosen by ``method`` and recorded in every :class:`LimitResult`:
     coupling itself (``prior_power=1``) puts far more weight at large couplings for g⁴
     signals and gives limits that under-cover badly — don't. For two-sided couplings the
     prior is flat in :math:`\\mathrm{sign}(x)|x|^P` and the equal-tailed interval is returned.
-    REFERENCE.md §F: a parabolic χ² with best fit μ_ν = 1.3×10⁻¹⁰ μ_B and Δχ²(0) = 2.3 gives
+    docs/physics.md §F: a parabolic χ² with best fit μ_ν = 1.3×10⁻¹⁰ μ_B and Δχ²(0) = 2.3 gives
     1.78×10⁻¹⁰ (published 1.8); g = 1.1×10⁻⁶ with Δχ²(0) = 2.9 gives 1.27×10⁻⁶ (1.3).
 
 ``"profile"`` — profile-likelihood ratio with a fixed Δχ² threshold relative to the best fit
@@ -31,6 +31,12 @@ Three methods, chosen by ``method`` and recorded in every :class:`LimitResult`:
     coverage up to the toy statistics, at the cost of ``n_toys`` × 2 fits per grid point.
 
 All returned values are physical, θ = x · ``scale`` of the workspace signal.
+
+Every likelihood goes through the same code: :class:`Profile` profiles, and
+:func:`compute_limit` turns into limits, any :class:`~exonu.stats.likelihood.LikelihoodModel`
+— the binned χ² and Poisson models (:class:`~exonu.stats.model.BinnedModel`) and the
+unbinned model of a data release (:mod:`exonu.external.unbinned`). Only the Neyman
+construction needs toys and so a binned model.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from scipy import interpolate, optimize, stats
 
 from exonu.stats.errors import LimitError, ModelError
 from exonu.stats.fit import FitResult, Fitter
+from exonu.stats.likelihood import LikelihoodModel
 from exonu.stats.model import BinnedModel, Likelihood
 from exonu.stats.toys import sample_toy, toy_generator
 from exonu.stats.workspace import Workspace
@@ -169,8 +176,8 @@ class Profile:
 
     Parameters
     ----------
-    model : BinnedModel
-        The model (its current data).
+    model : LikelihoodModel
+        The model (its current data): a binned or an unbinned likelihood.
     signal : str
         Signal whose coupling is profiled; other POIs of the model stay free.
     strategy : int
@@ -179,7 +186,7 @@ class Profile:
         free fit always uses strategy 1.
     """
 
-    model: BinnedModel
+    model: LikelihoodModel
     signal: str
     strategy: int = 0
     fitter: Fitter = field(init=False)
@@ -716,6 +723,7 @@ def _limit_once(
         if belt is None:
             if n_toys is None or seed is None:
                 raise LimitError("method 'neyman' needs n_toys and seed (or a belt)")
+            assert isinstance(model, BinnedModel)  # compute_limit checked it
             x_grid = list(grid) if grid is not None else default_neyman_grid(prof, cl, n_grid)
             belt = neyman_belt(
                 model,
@@ -739,7 +747,7 @@ def _limit_once(
 
 
 def compute_limit(
-    model: BinnedModel,
+    model: LikelihoodModel,
     signal: str,
     method: Method = "bayesian",
     cl: float = 0.9,
@@ -756,11 +764,18 @@ def compute_limit(
 ) -> LimitResult:
     """Limit on the coupling of ``signal`` for a model with data (toys use this directly).
 
-    Parameters are those of :func:`upper_limit`; ``grid`` is in the model's x units here,
-    and a precomputed ``belt`` replaces the toys of the Neyman construction.
+    ``model`` is any :class:`~exonu.stats.likelihood.LikelihoodModel` (binned or unbinned);
+    ``method="neyman"`` needs a :class:`~exonu.stats.model.BinnedModel` for its toys unless a
+    precomputed ``belt`` is given. Parameters are those of :func:`upper_limit`; ``grid`` is in
+    the model's x units here, and a precomputed ``belt`` replaces the toys of the Neyman
+    construction.
     """
     if method not in ("bayesian", "profile", "neyman"):
         raise LimitError(f"method {method!r} is not known, expected bayesian, profile or neyman")
+    if method == "neyman" and belt is None and not isinstance(model, BinnedModel):
+        raise LimitError(
+            f"method 'neyman' needs toys of a binned model, not a {model.likelihood!r} likelihood"
+        )
     if not 0 < cl < 1:
         raise LimitError(f"cl is {cl}, expected 0 < cl < 1")
     prof = Profile(model, signal, strategy=strategy)
@@ -797,7 +812,7 @@ def compute_limit(
         (None if a is None else a * scale, None if b is None else b * scale) for a, b in intervals
     )
     return LimitResult(
-        analysis=model.workspace.analysis,
+        analysis=model.analysis,
         signal=sig.name,
         model=sig.model,
         parameter=sig.parameter,
@@ -819,7 +834,7 @@ def compute_limit(
         fit_valid=fit_valid,
         valid=fit_valid and limit_valid,
         best_fit_at_bound=sig.name in prof.best.at_limit,
-        workspace_digest=model.workspace.digest(),
+        workspace_digest=model.digest(),
         seed=seed if method == "neyman" else None,
         n_toys=n_toys if method == "neyman" else None,
         delta_chi2_threshold=thr,
@@ -829,7 +844,7 @@ def compute_limit(
         n_fits=prof.n_fits,
         message=message,
         parameters_at_bound=tuple(prof.best.at_limit),
-        warnings=tuple(model.workspace.warnings),
+        warnings=model.warnings,
     )
 
 

@@ -105,6 +105,7 @@ import numpy as np
 import numpy.typing as npt
 
 from exonu.stats.errors import ModelError
+from exonu.stats.likelihood import ParameterInfo, activity_parameter
 from exonu.stats.workspace import Signal, Workspace
 
 __all__ = [
@@ -113,7 +114,6 @@ __all__ = [
     "BinnedModel",
     "Likelihood",
     "MCStatistics",
-    "ParameterInfo",
 ]
 
 Likelihood = Literal["chi2", "poisson"]
@@ -125,39 +125,6 @@ DEFAULT_MC_STATISTICS: MCStatistics = "barlow_beeston_lite"
 FloatArray = npt.NDArray[np.float64]
 
 _MU_EPS = 1e-9  # counts; continuation point of the Poisson term (see module docstring)
-# Upper bounds of the activity scales (see the module docstring, "bounds").
-_P_MAX_FREE = 100.0
-_P_MAX_SIGMAS = 10.0
-
-
-@dataclass(frozen=True)
-class ParameterInfo:
-    """Description of one fit parameter.
-
-    Attributes
-    ----------
-    name : str
-        ``<signal name>`` for a parameter of interest, ``p_<background>``, ``q_<systematic>``
-        or ``r_<signal systematic>`` for nuisances.
-    kind : str
-        ``"poi"``, ``"activity"`` (p_j), ``"bkg_sys"`` (q_k) or ``"sig_sys"`` (r_l).
-    nominal : float
-        Value in the nominal (background-only, no pull) model: 0 for x, q, r and 1 for p.
-    lower, upper : float or None
-        Bounds (``None`` = unbounded).
-    sigma : float or None
-        Width of the Gaussian constraint (``None`` = unconstrained).
-    fixed : bool
-        Fixed by construction (a background with ``relative_uncertainty`` 0).
-    """
-
-    name: str
-    kind: str
-    nominal: float
-    lower: float | None
-    upper: float | None
-    sigma: float | None
-    fixed: bool = False
 
 
 def _derivative_table(powers: FloatArray) -> list[tuple[FloatArray, FloatArray]]:
@@ -211,7 +178,9 @@ class BinnedModel:
     -----
     The cost is a χ² (``errordef`` = 1). Parameter vectors are in the order of
     :attr:`parameters`: the POIs, then p_j, q_k, r_l. The POIs are the dimensionless
-    ``x`` of the workspace (physical value = x · ``Signal.scale``).
+    ``x`` of the workspace (physical value = x · ``Signal.scale``). The model implements
+    :class:`~exonu.stats.likelihood.LikelihoodModel`: the fits, profiles and limits of
+    :mod:`exonu.stats` take it like any other likelihood.
     """
 
     errordef: float = 1.0
@@ -279,17 +248,7 @@ class BinnedModel:
             params.append(ParameterInfo(s.name, "poi", 0.0, lo, hi, None))
         for b in ws.backgrounds:
             rel = None if b.name in free else b.relative_uncertainty
-            params.append(
-                ParameterInfo(
-                    f"p_{b.name}",
-                    "activity",
-                    1.0,
-                    0.0,
-                    _P_MAX_FREE if not rel else 1.0 + _P_MAX_SIGMAS * rel,
-                    rel if rel else None,
-                    fixed=rel == 0.0,
-                )
-            )
+            params.append(activity_parameter(b.name, rel))
         # -- background systematics (K, J, m) --
         bkg_index = {b.name: j for j, b in enumerate(ws.backgrounds)}
         n_j = len(ws.backgrounds)
@@ -541,6 +500,10 @@ class BinnedModel:
         g[nb:] = 2.0 * w * dp
         return float(np.dot(w * dp, dp)), g
 
+    def constraint_cost(self, theta: npt.ArrayLike) -> float:
+        """The pull terms alone (XMASS eq. 7)."""
+        return self._pull(np.asarray(theta, dtype=np.float64))[0]
+
     def _jacobian(self, pc: _Pieces) -> FloatArray:
         """dμ_i/dθ, shape (npar, m)."""
         jac = np.empty((self.npar, self.n_bins))
@@ -774,6 +737,32 @@ class BinnedModel:
 
     # -- starting values -----------------------------------------------------------------
 
+    def initial_steps(self) -> FloatArray:
+        """MIGRAD's initial steps: 0.3 × the sensitivity scale for the POIs, the diagonal of
+        the Fisher information at the nominal point for p_j, 0.5 for q_k and r_l."""
+        steps = np.empty(self.npar)
+        theta = self.nominal.copy()
+        for s in range(self.n_poi):
+            steps[s] = 0.3 * self.sensitivity_scale(s)
+        w = self.observed + self.mc_variance(theta)
+        w = np.maximum(w, max(self.data_variance_floor, 1.0))
+        b0 = self._b0
+        fisher_p = np.sum(b0 * b0 / w, axis=1) + self._p_inv_var
+        steps[self._sl_p] = 1.0 / np.sqrt(np.maximum(fisher_p, 1e-12))
+        steps[self._sl_q] = 0.5
+        steps[self._sl_r] = 0.5
+        return np.clip(steps, 1e-6, None)
+
+    def symmetric_pois(self) -> tuple[int, ...]:
+        """POIs bounded to x ≥ 0 of signals with only even powers of x (S and its MC
+        variance): the cost is even in them."""
+        return tuple(
+            s
+            for s, sig in enumerate(self.signals)
+            if sig.x_bounds == (0.0, None)
+            and all(t.power % 2 == 0 for t in (*sig.terms, *sig.variance_terms))
+        )
+
     def poi_scan_cost(self, theta: npt.ArrayLike, s: int, grid: npt.ArrayLike) -> FloatArray:
         """Data term (no pull terms) for x_s on ``grid``, the other parameters at ``theta``.
 
@@ -846,6 +835,20 @@ class BinnedModel:
             raise ModelError(
                 f"no parameter {name!r} in the model (parameters: {', '.join(self.names)})"
             ) from None
+
+    @property
+    def analysis(self) -> str:
+        """Analysis name of the workspace."""
+        return self.workspace.analysis
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Plausibility warnings of the workspace's inputs."""
+        return tuple(self.workspace.warnings)
+
+    def digest(self) -> str:
+        """sha256 of the workspace (:meth:`~exonu.stats.workspace.Workspace.digest`)."""
+        return self.workspace.digest()
 
     def poi_index(self, signal: str) -> int:
         """Position of the parameter of interest of ``signal``."""

@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
 from exonu.stats.errors import WorkspaceError
 from exonu.stats.limits import LimitResult, upper_limit
@@ -276,8 +277,6 @@ def bound_warnings(result: LimitResult) -> list[str]:
 
 def discrepancy_warning(result: LimitResult) -> str | None:
     """Background-only hypothesis disfavoured above :data:`Z_DISCREPANCY` (local, one-sided)."""
-    from scipy import stats
-
     delta = float(result.chi2_zero) - float(result.chi2_best)
     if not math.isfinite(delta) or delta <= Z_DISCREPANCY**2:
         return None

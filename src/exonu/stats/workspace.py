@@ -1,6 +1,6 @@
 """The workspace: one JSON document holding the binned model of an analysis.
 
-A workspace carries everything the statistics need and nothing else (DESIGN.md, "data
+A workspace carries everything the statistics need and nothing else (docs/architecture.md, "data
 contracts"): the energy binning, the observed counts :math:`D_i`, the background components
 :math:`B_{ij}` with their Monte-Carlo variances and RI-activity constraints
 :math:`\\sigma(B_{RI})_j`, the background systematic shifts :math:`\\sigma(B_{sys})_{ijk}`, and one
@@ -24,7 +24,7 @@ Typical use::
 
     ws = load_workspace("results/default/workspace.json")
     ws.signal("magnetic_moment").fit_mask       # bins used in that fit
-    dump_workspace(ws, "copy.json")             # atomic, canonical (sorted keys)
+    dump_workspace(ws, "copy.json")             # canonical (sorted keys)
     ws.digest()                                 # sha256 of the canonical JSON
 """
 
@@ -35,17 +35,17 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonschema
 import numpy as np
 import numpy.typing as npt
 
+from exonu import resources
 from exonu.stats.errors import WorkspaceError
 
 __all__ = [
@@ -81,8 +81,8 @@ def _frozen(values: Sequence[float] | npt.ArrayLike, dtype: Any = np.float64) ->
 
 @cache
 def workspace_schema() -> dict[str, Any]:
-    """Return the JSON schema of the workspace format (``workspace.schema.json``)."""
-    text = resources.files("exonu.stats").joinpath("workspace.schema.json").read_text("utf-8")
+    """Return the JSON schema of the workspace format (package data ``workspace.schema.json``)."""
+    text = resources.read_text(resources.WORKSPACE_SCHEMA)
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -378,8 +378,6 @@ def _json_path(parts: Sequence[str | int]) -> str:
 
 
 def _validate_schema(d: Mapping[str, Any], source: str) -> None:
-    import jsonschema
-
     validator_cls = jsonschema.validators.validator_for(workspace_schema())
     validator = validator_cls(workspace_schema())
     errors = sorted(validator.iter_errors(d), key=lambda e: (len(e.absolute_path), e.message))
@@ -663,34 +661,17 @@ def to_json_text(obj: Any) -> str:
     return fmt(obj, 0) + "\n"
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def dump_json(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` as deterministic JSON (:func:`to_json_text`) to ``path``.
 
-
-def dump_json_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``obj`` as deterministic JSON (sorted keys) to ``path`` atomically.
-
-    The text goes to a temporary file in the same directory, which is then renamed over
-    ``path``, so readers never see a half-written file.
+    A plain write: the workflow stages write their outputs atomically by handing a temporary
+    path (:func:`exonu.stages.runtime.atomic_output`).
     """
     p = Path(path)
-    text = to_json_text(obj)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; use the usual file mode
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    p.write_text(to_json_text(obj), encoding="utf-8")
 
 
 def dump_workspace(ws: Workspace, path: str | os.PathLike[str]) -> None:
-    """Write a workspace to ``path`` (atomic; deterministic JSON with sorted keys)."""
-    dump_json_atomic(ws.to_dict(), path)
+    """Write a workspace to ``path`` (deterministic JSON with sorted keys, :func:`dump_json`)."""
+    dump_json(ws.to_dict(), path)

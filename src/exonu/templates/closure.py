@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from exonu.errors import TemplateError
 from exonu.selection.run import SelectionResult, merge_results
-from exonu.templates.build import TemplateError
 
 
 def merge_groups(counts: np.ndarray, min_count: int) -> np.ndarray:

@@ -57,8 +57,9 @@ from typing import Any
 
 import numpy as np
 
+from exonu.errors import TemplateError
 from exonu.selection.run import SelectionResult
-from exonu.templates.build import TemplateError
+from exonu.templates.systematics import group_variations
 
 
 def _optional_array(doc: Mapping[str, Any], key: str) -> np.ndarray | None:
@@ -323,8 +324,6 @@ def _model_systematic(
     """Dead-PMT model term of ``method`` (module docstring); None without variations."""
     if not variations:
         return None
-    from exonu.templates.build import group_variations
-
     index = {b.sample: i for i, b in enumerate(backgrounds)}
     total = sum(h[0] for h, _ in components)
     total_var = sum(v[0] for _, v in components)

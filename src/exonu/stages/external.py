@@ -1,9 +1,8 @@
-"""The external-mode stages as plain functions of (params, input paths, output paths).
+"""The external published-release mode (``workflow/rules/external.smk``): response, workspace,
+unbinned limits, limit tables, the binning/likelihood comparison and their figures.
 
-Each rule of ``workflow/rules/external.smk`` runs a thin ``scripts/external_*.py`` that calls one
-function here, as :mod:`exonu.pipeline` does for the events mode. ``params`` always carry the
-config subtree the stage depends on (``release_dir`` and the relevant part of ``release``,
-``binning``, ``physics``, ``fit``, ...).
+``params`` always carry the config subtree the stage depends on (``release_dir`` and the
+relevant part of ``release``, ``binning``, ``physics``, ``fit``, ...).
 """
 
 from __future__ import annotations
@@ -20,14 +19,16 @@ from exonu.external.release import ReleaseSettings, read_efficiency, read_releas
 from exonu.external.response import build_response, response_from_dict, response_to_dict
 from exonu.external.survey import compute_comparison, compute_table
 from exonu.external.workspace import external_workspace, standard_model_true
-from exonu.stats.workspace import dump_json_atomic
+from exonu.stages.runtime import write_json, write_text
 
 __all__ = [
-    "comparison_stage",
-    "response_stage",
-    "table_stage",
-    "unbinned_stage",
-    "workspace_stage",
+    "comparison",
+    "overview_figure",
+    "response",
+    "table",
+    "table_figure",
+    "unbinned",
+    "workspace",
 ]
 
 log = logging.getLogger("exonu")
@@ -53,8 +54,9 @@ def _load(path: str) -> dict[str, Any]:
     return dict(json.loads(Path(path).read_text()))
 
 
-def response_stage(params: Mapping[str, Any], output: str) -> None:
-    """``response.json``: efficiency × resolution on (true, reconstructed) bins.
+def response(params: Mapping[str, Any], output: str) -> None:
+    """Rule ``external_response``: ``response.json``, efficiency × resolution on (true,
+    reconstructed) bins.
 
     ``params``: ``release_dir``, ``release`` (efficiency, resolution, exposure), ``binning``.
     """
@@ -70,18 +72,20 @@ def response_stage(params: Mapping[str, Any], output: str) -> None:
         f"release {s.directory} ({s.efficiency_file}; efficiency at the "
         f"{s.efficiency_applies_to} energy; {s.resolution.describe()})"
     )
-    dump_json_atomic(response_to_dict(resp, s.fiducial_mass_kg, s.livetime_s, source), output)
+    doc = response_to_dict(resp, s.fiducial_mass_kg, s.livetime_s, source)
+    write_json(doc, output, one_line_arrays=True)
     log.info("response %s: detection probability max %.3f", output, resp.efficiency.max())
 
 
-def workspace_stage(
+def workspace(
     params: Mapping[str, Any],
     response_path: str,
     spectra: Sequence[str],
     output: str,
     strict: bool = False,
 ) -> None:
-    """``workspace.json`` of the release with the configured signals.
+    """Rule ``external_workspace``: ``workspace.json`` of the release with the configured
+    signals.
 
     ``params``: ``analysis``, ``release_dir``, ``release``, ``binning.energy_kev`` (as
     ``energy_kev``), ``signals``, ``physics`` (only with ``solar_nu.replace``). The
@@ -91,7 +95,7 @@ def workspace_stage(
     """
     from exonu.external.checks import analysis_windows, check_release_model, release_warnings
     from exonu.stats.plausibility import check_background, enforce_strict, workspace_warnings
-    from exonu.stats.workspace import Workspace, dump_workspace
+    from exonu.stats.workspace import Workspace
 
     release = read_release(_settings(params))
     resp_doc = _load(response_path)
@@ -119,7 +123,7 @@ def workspace_stage(
     for w in ws.warnings:
         log.warning("workspace %s: %s", output, w)
     enforce_strict(ws.warnings, strict)
-    dump_workspace(ws, output)
+    write_json(ws.to_dict(), output, one_line_arrays=True)
     log.info(
         "workspace %s: %d events in %d bins, backgrounds %s",
         output,
@@ -129,10 +133,11 @@ def workspace_stage(
     )
 
 
-def unbinned_stage(
+def unbinned(
     params: Mapping[str, Any], spectrum_path: str, output: str, strict: bool = False
 ) -> None:
-    """Unbinned extended-likelihood limit of one signal, with the plausibility checks.
+    """Rule ``external_unbinned_limit``: unbinned extended-likelihood limit of one signal, with
+    the plausibility checks.
 
     ``params``: ``analysis``, ``release_dir``, ``release``, ``signal`` (config entry), ``fit``
     (``method``; ``neyman`` falls back to ``profile``), ``energy_kev`` (``binning.energy_kev``:
@@ -165,7 +170,7 @@ def unbinned_stage(
     for w in res.warnings:
         log.warning("%s (unbinned): %s", spec["name"], w)
     enforce_strict(res.warnings, strict, spec["name"])
-    dump_json_atomic(res.to_dict(), output)
+    write_json(res.to_dict(), output, one_line_arrays=True)
     log.info("%s (unbinned): [%s, %s]", spec["name"], res.lower_limit, res.upper_limit)
 
 
@@ -176,21 +181,22 @@ def _strict_rows(rows: Sequence[Mapping[str, Any]], strict: bool) -> None:
         enforce_strict(r.get("warnings", ()), strict, str(r.get("signal")))
 
 
-def table_stage(
+def table(
     params: Mapping[str, Any],
     workspace_path: str,
     response_path: str,
     outputs: Mapping[str, str],
     strict: bool = False,
 ) -> None:
-    """One limits table (``outputs``: ``json``, ``csv``, ``md``, ``tex`` paths).
+    """Rule ``external_table``: one limits table (``outputs``: ``json``, ``csv``, ``md``,
+    ``tex`` paths).
 
     ``params``: ``name``, ``table`` (spec), ``physics``, ``true_energy_kev``, ``fit``,
     ``fit_window_kev`` (``release.fit_window_kev``). Every entry carries its plausibility
     warnings (with the one-bin window check); with ``strict`` a warning stops the job before
     anything is written.
     """
-    from exonu.products.external_tables import rows_csv, table_latex, table_markdown, write_text
+    from exonu.products.external_tables import rows_csv, table_latex, table_markdown
 
     ws_doc = _load(workspace_path)
     resp = response_from_dict(_load(response_path), response_path)
@@ -205,31 +211,27 @@ def table_stage(
         params.get("fit_window_kev"),
     )
     _strict_rows(doc["rows"], strict)
-    dump_json_atomic(doc, outputs["json"])
+    write_json(doc, outputs["json"], one_line_arrays=True)
     write_text(rows_csv(doc["rows"]), outputs["csv"])
     write_text(table_markdown(doc), outputs["md"])
     write_text(table_latex(doc), outputs["tex"])
 
 
-def comparison_stage(
+def comparison(
     params: Mapping[str, Any],
     spectra: Sequence[str],
     outputs: Mapping[str, str],
     strict: bool = False,
 ) -> None:
-    """Limits per binning × likelihood × method (``outputs``: json, csv, md, tex).
+    """Rule ``external_comparison``: limits per binning × likelihood × method (``outputs``:
+    json, csv, md, tex).
 
     ``params``: ``analysis``, ``release_dir``, ``release`` (with ``comparison``),
     ``energy_kev`` (nominal binning), ``signals`` (the compared entries), ``cl``, ``physics``.
     Every row carries its plausibility warnings (with the one-bin window check); with
     ``strict`` a warning stops the job before anything is written.
     """
-    from exonu.products.external_tables import (
-        comparison_latex,
-        comparison_markdown,
-        rows_csv,
-        write_text,
-    )
+    from exonu.products.external_tables import comparison_latex, comparison_markdown, rows_csv
 
     release = read_release(_settings(params))
     comp = params["release"]["comparison"]
@@ -254,7 +256,31 @@ def comparison_stage(
         _sm(params, t_edges),
     )
     _strict_rows(doc["rows"], strict)
-    dump_json_atomic(doc, outputs["json"])
+    write_json(doc, outputs["json"], one_line_arrays=True)
     write_text(rows_csv(doc["rows"]), outputs["csv"])
     write_text(comparison_markdown(doc), outputs["md"])
     write_text(comparison_latex(doc), outputs["tex"])
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def table_figure(params: Mapping[str, Any], doc: str, outputs: Sequence[str]) -> None:
+    """Rules ``external_table_figure`` and ``external_comparison_figure``: a table document
+    (``tables/<name>.json`` or ``tables/comparison.json``) as a figure (``params``: ``plots``)."""
+    from exonu.products.external_tables import comparison_figure
+    from exonu.products.external_tables import table_figure as draw_table
+
+    data = _load(doc)
+    draw = draw_table if "table" in data else comparison_figure
+    draw(data, outputs, params["plots"])
+
+
+def overview_figure(
+    params: Mapping[str, Any], workspace_path: str, response_path: str, outputs: Sequence[str]
+) -> None:
+    """Rule ``external_overview_figure``: data, background model and detection probability of
+    the release (``params``: ``plots``)."""
+    from exonu.products.external_tables import overview_figure as draw
+
+    draw(workspace_path, response_path, outputs, params["plots"])

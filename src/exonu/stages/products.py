@@ -1,9 +1,8 @@
-"""The product rules as plain functions of (params, input paths, output paths).
+"""The products: tables, figures, HEPData and pyhf exports (``workflow/rules/products.smk``;
+the figures of the binned model of ``templates.smk``).
 
-Each rule of ``workflow/rules/products.smk`` runs a thin script in ``scripts/products_*.py``
-that calls one function here (as :mod:`exonu.pipeline` does for the other stages), so every
-step is importable and tested without Snakemake. Computation steps write JSON documents;
-figure steps only read them (plotting kept apart from computation).
+Computation steps write JSON documents; figure steps only read them (plotting kept apart
+from computation).
 """
 
 from __future__ import annotations
@@ -15,11 +14,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from exonu.stages.runtime import atomic_output, write_json, write_text
+
 __all__ = [
+    "background_figure",
     "contour",
     "contour_figure",
     "delta_chi2_curves",
     "delta_chi2_figure",
+    "efficiency_figure",
     "exclusion_figure",
     "fit_figure",
     "fit_spectrum",
@@ -27,6 +30,8 @@ __all__ = [
     "millicharge_figure",
     "model_spectra",
     "model_spectra_figure",
+    "published_comparison",
+    "published_comparison_figure",
     "pyhf_export",
     "pyhf_patchset_export",
     "summary_table",
@@ -39,22 +44,8 @@ def _read(path: str | os.PathLike[str]) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def _write_json(obj: Any, path: str | os.PathLike[str]) -> None:
-    from exonu.stats.workspace import dump_json_atomic
-
-    dump_json_atomic(obj, path)
-
-
-def _write_text(text: str, path: str | os.PathLike[str]) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, p)
-
-
 def _response(params: Mapping[str, Any], response_path: str, ws: Any) -> Any:
-    from exonu.scans import load_response
+    from exonu.templates.hypotheses import load_response
 
     return load_response(response_path, params.get("target_mass_kg"), float(ws.livetime_s))
 
@@ -73,7 +64,7 @@ def model_spectra(params: Mapping[str, Any], output: str) -> None:
     doc = spectra.model_spectra(
         params["physics"], cfg["benchmarks"], spectra.energy_grid(cfg["energy_kev"])
     )
-    _write_json(doc, output)
+    write_json(doc, output, one_line_arrays=True)
     log.info("model spectra: SM and %d benchmarks -> %s", len(doc["benchmarks"]), output)
 
 
@@ -88,7 +79,7 @@ def fit_spectrum(
     from exonu.stats import load_workspace
 
     doc = compute(load_workspace(workspace_path), signal, _read(limit_path), params["likelihood"])
-    _write_json(doc, output)
+    write_json(doc, output, one_line_arrays=True)
     log.info(
         "%s: best fit %.4g %s, chi2/ndof %.2f/%d",
         signal,
@@ -124,7 +115,7 @@ def delta_chi2_curves(
         systematic_regions_kev=params.get("systematic_regions_kev"),
     )
     doc["analysis"] = ws.analysis
-    _write_json(doc, output)
+    write_json(doc, output, one_line_arrays=True)
 
 
 def contour(
@@ -150,7 +141,7 @@ def contour(
         systematic_regions_kev=params.get("systematic_regions_kev"),
     )
     doc["analysis"] = ws.analysis
-    _write_json(doc, output)
+    write_json(doc, output, one_line_arrays=True)
     log.info(
         "contour %s: best fit %s, %d failed fits", doc["name"], doc["best_fit"], doc["n_failed"]
     )
@@ -168,12 +159,12 @@ def summary_table(
     )
     cls = {r["cl"] for r in rows if r.get("cl") is not None}
     cl = cls.pop() if len(cls) == 1 else None
-    _write_text(tables.summary_csv(rows), csv)
-    _write_text(tables.summary_markdown(rows, cl), md)
+    write_text(tables.summary_csv(rows), csv)
+    write_text(tables.summary_markdown(rows, cl), md)
     caption = "Best fits, $\\chi^2$/dof at the best fit and at zero coupling, and limits"
     if cl is not None:
         caption += f" at {100 * cl:g}\\% CL"
-    _write_text(tables.summary_latex(rows, caption), tex)
+    write_text(tables.summary_latex(rows, caption), tex)
     log.info("summary table: %d rows", len(rows))
     flagged = [r["hypothesis"] for r in rows if r.get("warnings")]
     if flagged:
@@ -213,8 +204,9 @@ def hepdata(
         curves=[_read(p) for p in curves],
         contours=[_read(p) for p in contours],
     )
-    result = write_submission(sub, archive)
-    _write_json(result, record)
+    with atomic_output(archive) as tmp:
+        result = write_submission(sub, tmp)
+    write_json(result, record, one_line_arrays=True)
     log.info("HEPData submission with %d tables validated -> %s", len(result["tables"]), archive)
 
 
@@ -230,8 +222,10 @@ def pyhf_export(workspace_path: str, signal: str, output: str, metadata_output: 
     spec = pyhf_workspace(ws, signal)
     pyhf.Workspace(spec).model()  # schema validation and a model pyhf can build
     reference = exonu_reference(ws, signal)
-    _write_json(spec, output)
-    _write_json(pyhf_metadata(ws, signal, reference=reference), metadata_output)
+    write_json(spec, output, one_line_arrays=True)
+    write_json(
+        pyhf_metadata(ws, signal, reference=reference), metadata_output, one_line_arrays=True
+    )
     log.info(
         "pyhf workspace of %s -> %s (exonu Poisson profile: best fit %.4g, limit %.4g %s)",
         signal,
@@ -268,10 +262,49 @@ def pyhf_patchset_export(
     patchset.verify(base)  # the digest is that of the background-only workspace
     for patch in patchset:
         pyhf.Workspace(patch.apply(base)).model()
-    _write_json(spec, patchset_output)
-    _write_json(base, base_output)
-    _write_json(pyhf_metadata(ws, signal, reference=reference, patchset=True), metadata_output)
+    write_json(spec, patchset_output, one_line_arrays=True)
+    write_json(base, base_output, one_line_arrays=True)
+    write_json(
+        pyhf_metadata(ws, signal, reference=reference, patchset=True),
+        metadata_output,
+        one_line_arrays=True,
+    )
     log.info("pyhf PatchSet of %s: %d patches -> %s", signal, len(grid), patchset_output)
+
+
+def published_comparison(
+    params: Mapping[str, Any],
+    fit_paths: Mapping[str, str],
+    expected_paths: Sequence[str],
+    scan_paths: Sequence[str],
+    dead_pmt_path: str | None,
+    out_json: str,
+    out_csv: str,
+    out_md: str,
+) -> None:
+    """Rule ``published_comparison``: exonu vs the published XMASS-I numbers (JSON, CSV and
+    Markdown; :mod:`exonu.products.comparison`). ``params``: the config subtree of
+    :func:`exonu.products.comparison.comparison_document`."""
+    from exonu.products.comparison import (
+        comparison_csv,
+        comparison_document,
+        comparison_markdown,
+    )
+
+    fits = {name: _read(p) for name, p in fit_paths.items()}
+    shards: dict[str, list[Any]] = {}
+    for p in expected_paths:
+        shards.setdefault(Path(p).parent.name, []).append(_read(p))
+    doc = comparison_document(
+        fits,
+        shards,
+        [_read(p) for p in scan_paths],
+        params,
+        _read(dead_pmt_path) if dead_pmt_path else None,
+    )
+    write_json(doc, out_json)
+    write_text(comparison_csv(doc), out_csv)
+    write_text(comparison_markdown(doc), out_md)
 
 
 # --------------------------------------------------------------------------- figures
@@ -317,3 +350,31 @@ def contour_figure(params: Mapping[str, Any], doc: str, outputs: Sequence[str]) 
     from exonu.products import figures
 
     figures.contour_figure(_read(doc), outputs, params["plots"])
+
+
+def published_comparison_figure(
+    params: Mapping[str, Any], doc: str, outputs: Sequence[str]
+) -> None:
+    """Rule ``published_comparison_figure`` (``params``: ``plots`` style and formats)."""
+    from exonu.products.comparison import comparison_figure
+
+    comparison_figure(_read(doc), outputs, params["plots"]["style"])
+
+
+def background_figure(
+    params: Mapping[str, Any], model: str, data_hist: str, outputs: Sequence[str]
+) -> None:
+    """Rule ``background_figure``: the background model with the data, like XMASS Fig. 2
+    (``params``: ``plots`` style and formats)."""
+    from exonu.products.background_figure import background_figure as draw
+    from exonu.selection.run import read_result
+
+    draw(model, outputs, params["plots"], read_result(data_hist).energy)
+
+
+def efficiency_figure(params: Mapping[str, Any], response: str, outputs: Sequence[str]) -> None:
+    """Rule ``efficiency_figure``: signal efficiency per fit window, like XMASS Fig. 3 (bottom)
+    (``params``: ``plots`` and the fit ``windows``)."""
+    from exonu.products.response_figure import efficiency_figure as draw
+
+    draw(response, params["windows"], outputs, params["plots"])

@@ -19,17 +19,18 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def git_commit() -> str:
-    """Short commit of the checkout, marked when tracked files have uncommitted changes."""
+def git_commit(repo: Path = REPO) -> str:
+    """Short commit of the checkout ``repo``, marked when tracked files have uncommitted
+    changes."""
     try:
         commit = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
             check=True,

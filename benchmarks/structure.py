@@ -17,7 +17,6 @@ import argparse
 import ast
 import datetime
 import shlex
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -349,22 +348,11 @@ def record(repo: Path, floors: Mapping[str, int], command: str) -> str:
 
 
 def _commit(repo: Path) -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + (" + uncommitted changes" if dirty else "")
+    # the benchmarks' shared helper (benchmarks/ is not a package; the test loads this file)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from benchinfo import git_commit
+
+    return git_commit(repo)
 
 
 def main(argv: list[str] | None = None) -> int:

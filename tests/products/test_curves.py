@@ -8,10 +8,10 @@ import pytest
 from exonu.products.curves import (
     contour_lines,
     flavour_contour,
-    hypothesis_entry,
     scan_curves,
     workspace_with_signals,
 )
+from exonu.templates.hypotheses import hypothesis_entry
 
 MILLICHARGE = {
     "model": "millicharge",

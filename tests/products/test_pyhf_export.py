@@ -74,53 +74,45 @@ def _backend() -> None:
         pyhf.set_backend("jax", pyhf.optimize.scipy_optimizer())
 
 
-def _twice_nll(model, data, mu: float | None = None) -> float:  # type: ignore[no-untyped-def]
-    """pyhf's minimum of −2 ln L, free or at POI = mu: the lowest of several minimisers.
+def _twice_nll(model, data, mu: float | None = None, starts=(), standard=True):  # type: ignore[no-untyped-def]
+    """pyhf's minimum of −2 ln L, free or at POI = mu: the lowest of several minimisers,
+    and the parameters where it was found.
 
     Along the flat directions of these fits one scipy minimiser can stop 10⁻³ above the
     minimum; the profile is the lowest value any of them finds: L-BFGS-B with tight
     tolerances, TNC and, for small models (it is dense, cubic in the number of parameters),
-    SLSQP.
+    SLSQP; and L-BFGS-B started from each of ``starts`` (the fitted parameters of nearby
+    points of the same profile, so that no point ends higher than its neighbour's minimum
+    allows).
     """
-    attempts: list[tuple[str, dict[str, float]]] = [
-        ("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-10, "maxcor": 50}),
-        ("L-BFGS-B", {}),
-        ("TNC", {}),
-    ]
-    if model.config.npars < 600:
-        attempts.append(("SLSQP", {}))
-    values, errors = [], []
-    for method, solver_options in attempts:
+    tight = {"ftol": 1e-15, "gtol": 1e-10, "maxcor": 50}
+    attempts: list[tuple[str, dict[str, float], object]] = []
+    if standard:
+        attempts += [("L-BFGS-B", tight, None), ("L-BFGS-B", {}, None), ("TNC", {}, None)]
+    if standard and model.config.npars < 600:
+        attempts.append(("SLSQP", {}, None))
+    attempts += [("L-BFGS-B", tight, start) for start in starts]
+    found, errors = [], []
+    for method, solver_options, start in attempts:
         kwargs = {"method": method, "solver_options": solver_options, "return_fitted_val": True}
+        if start is not None:
+            kwargs["init_pars"] = [float(v) for v in start]
         try:
             if mu is None:
-                _, val = pyhf.infer.mle.fit(data, model, **kwargs)
+                pars, val = pyhf.infer.mle.fit(data, model, **kwargs)
             else:
-                _, val = pyhf.infer.mle.fixed_poi_fit(mu, data, model, do_stitch=True, **kwargs)
-            values.append(float(val))
+                pars, val = pyhf.infer.mle.fixed_poi_fit(mu, data, model, do_stitch=True, **kwargs)
+            found.append((float(val), [float(v) for v in pars]))
         except pyhf.exceptions.FailedMinimization as err:
             # a line search that cannot improve any more ends "abnormally" at the minimum
-            fun = float(getattr(err, "result", None).fun) if hasattr(err, "result") else math.nan
+            res = getattr(err, "result", None)
+            fun = float(res.fun) if res is not None else math.nan
             if "ABNORMAL" in str(err) and math.isfinite(fun):
-                values.append(fun)
+                found.append((fun, [float(v) for v in res.x]))
             errors.append(f"{method}: {str(err)[:60]}")
-    # and MINUIT (MIGRAD, strategy 2, tight EDM): it does not stop early on a flat bottom
-    tensorlib, scipy_opt = pyhf.get_backend()
-    pyhf.set_backend(tensorlib, pyhf.optimize.minuit_optimizer(tolerance=1e-6, strategy=2))
-    try:
-        kwargs = {"return_fitted_val": True}
-        if mu is None:
-            _, val = pyhf.infer.mle.fit(data, model, **kwargs)
-        else:
-            _, val = pyhf.infer.mle.fixed_poi_fit(mu, data, model, do_stitch=True, **kwargs)
-        values.append(float(val))
-    except pyhf.exceptions.FailedMinimization as err:
-        errors.append(f"minuit: {str(err)[:60]}")
-    finally:
-        pyhf.set_backend(tensorlib, scipy_opt)
-    if not values:
+    if not found and standard:
         raise AssertionError(f"pyhf could not fit POI = {mu}: {errors}")
-    return min(values)
+    return min(found, key=lambda vp: vp[0], default=(math.inf, None))
 
 
 def _natural_unit(value: float) -> float:
@@ -140,8 +132,14 @@ def check_pyhf_reproduces(ws: Workspace, signal: str) -> dict[str, float]:
     x_hat, x_ul = ref["best_fit"] / scale, ref["upper_limit"] / scale
     step = 0.02 * _natural_unit(ref["upper_limit"]) / scale
     xs = sorted({max(x_hat - step, 0.0), x_hat, x_hat + step, 0.0, 0.99 * x_ul, 1.01 * x_ul})
-    nll = {x: _twice_nll(model, data, x**p) for x in xs}
-    nll_min = min(_twice_nll(model, data), *nll.values())
+    first = {x: _twice_nll(model, data, x**p) for x in xs}
+    # every point once more from its neighbours' minima (a fit stuck on the flat bottom is
+    # freed by a start at a nearby point's solution)
+    nll = {}
+    for k, x in enumerate(xs):
+        near = [first[y][1] for y in xs[max(k - 1, 0) : k + 2] if y != x]
+        nll[x] = min(first[x][0], _twice_nll(model, data, x**p, starts=near, standard=False)[0])
+    nll_min = min(_twice_nll(model, data)[0], *nll.values())
     q = {x: v - nll_min for x, v in nll.items()}
     out = {
         "q_best": q[x_hat],
@@ -245,7 +243,7 @@ def test_polynomial_signal_is_a_patchset(ws: Workspace) -> None:
         workspace = pyhf.Workspace(patch.apply(base))
         model = workspace.model()
         data = workspace.data(model)
-        q = _twice_nll(model, data, 1.0) - _twice_nll(model, data, 0.0)
+        q = _twice_nll(model, data, 1.0)[0] - _twice_nll(model, data, 0.0)[0]
         assert q == pytest.approx(point["chi2_minus_zero"], abs=0.02), (patch.name, q, point)
 
 
@@ -418,7 +416,7 @@ def test_default_bl_patchset_reproduces_exonu(default_run: Path) -> None:
         workspace = pyhf.Workspace(patch.apply(base))
         model = workspace.model()
         data = workspace.data(model)
-        q = _twice_nll(model, data, 1.0) - _twice_nll(model, data, 0.0)
+        q = _twice_nll(model, data, 1.0)[0] - _twice_nll(model, data, 0.0)[0]
         assert q == pytest.approx(point["chi2_minus_zero"], abs=0.05), (patch.name, q, point)
     at_limit = ref["points"][1]
     assert at_limit["delta_chi2"] == pytest.approx(ref["q_threshold"], abs=0.01)

@@ -51,7 +51,7 @@ from exonu.external.release import Release
 from exonu.external.response import response_density
 from exonu.external.workspace import background_components, background_densities, response_for
 from exonu.stats.errors import ModelError
-from exonu.stats.likelihood import ParameterInfo, activity_parameter
+from exonu.stats.likelihood import ParameterInfo, activity_parameter, parameter_index
 from exonu.stats.limits import LimitResult, Method, compute_limit
 
 __all__ = [
@@ -300,12 +300,7 @@ class UnbinnedModel:
 
     def index(self, name: str) -> int:
         """Position of the parameter ``name``."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise ModelError(
-                f"no parameter {name!r} in the model (parameters: {', '.join(self.names)})"
-            ) from None
+        return parameter_index(self.names, name)
 
     def poi_index(self, signal: str) -> int:
         """0 for the model's signal."""

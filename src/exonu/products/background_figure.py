@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from exonu.products.style import save_figure
+
 
 def _pyplot(style: str) -> Any:
     import matplotlib
@@ -98,10 +100,7 @@ def background_figure(
     if corr:
         _dead_pmt_inset(rax, corr)
     fig.subplots_adjust(left=0.16, right=0.97, top=0.97, bottom=0.1)
-    for out in outputs:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, outputs)
 
 
 def _dead_pmt_inset(rax: Any, corr: Mapping[str, Any]) -> None:

@@ -26,10 +26,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from exonu.stats import BinnedModel, contour_2d, delta_chi2_curve
+from exonu.stats.limits import Profile
+from exonu.stats.workspace import Workspace
+from exonu.templates.hypotheses import hypotheses, hypothesis_entry
+
 __all__ = [
     "contour_lines",
     "flavour_contour",
-    "hypothesis_entry",
     "scan_curves",
     "workspace_with_signals",
 ]
@@ -37,37 +41,8 @@ __all__ = [
 log = logging.getLogger("exonu")
 
 
-def hypothesis_entry(
-    spec: Mapping[str, Any],
-    response: Any,
-    physics: Mapping[str, Any],
-    systematic_regions_kev: Sequence[float] | None = None,
-) -> dict[str, Any]:
-    """The workspace signal entry of one hypothesis (config-style ``spec``).
-
-    ``spec["scale"] == "auto"`` picks the parameter unit as the limit scans do
-    (:func:`exonu.templates.hypotheses.auto_scale`).
-    """
-    from exonu.templates.hypotheses import auto_scale, hypothesis_spectrum
-    from exonu.templates.signals import signal_workspace_entry
-
-    spec = dict(spec)
-    spectrum = hypothesis_spectrum(spec, physics, response.response.true_edges)
-    if spec.get("scale", "auto") == "auto":
-        spec["scale"] = auto_scale(spectrum, response, spec["fit_window_kev"])
-    return signal_workspace_entry(
-        spec,
-        spectrum,
-        response.response,
-        response.target_mass_kg,
-        response.livetime_s,
-        systematic_regions_kev,
-    )
-
-
 def workspace_with_signals(base: Any, entries: Sequence[Mapping[str, Any]]) -> Any:
     """The base workspace with its signals replaced by ``entries``."""
-    from exonu.stats.workspace import Workspace
 
     doc = base.to_dict()
     doc["signals"] = [dict(e) for e in entries]
@@ -128,9 +103,6 @@ def scan_curves(
         ``{"scan", "levels", "thresholds", "curves": [DeltaChi2Curve dict + hypothesis,
         model, mediator_mass_mev, scale]}``.
     """
-    from exonu.stats import BinnedModel, delta_chi2_curve
-    from exonu.stats.limits import Profile
-    from exonu.templates.hypotheses import hypotheses
 
     thresholds = [float(stats.chi2.ppf(cl, 1)) for cl in levels]
     reach = 1.5 * max(thresholds)
@@ -210,7 +182,6 @@ def flavour_contour(
         :class:`exonu.stats.Contour2D` as a dict, plus ``name``, ``model``, ``flavours`` and
         the 2-dof contour lines at each level (:func:`contour_lines`).
     """
-    from exonu.stats import contour_2d
 
     flavours = list(spec["flavours"])
     if len(flavours) != 2 or flavours[0] == flavours[1]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from exonu.products.style import warning_note
+from exonu.products.style import save_figure, warning_note
 from exonu.products.tables import (
     csv_table,
     escape_outside_math,
@@ -358,9 +358,7 @@ def _row_warnings(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _save(fig: Any, outputs: Sequence[str]) -> None:
-    for out in outputs:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, bbox_inches="tight", dpi=120)
+    save_figure(fig, outputs, bbox_inches="tight")
 
 
 def _draw_intervals(

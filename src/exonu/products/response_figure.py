@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from exonu.products.style import save_figure
+
 
 def efficiency_curves(
     response_path: str | Path, windows: Sequence[Sequence[float]]
@@ -94,7 +96,4 @@ def efficiency_figure(
         ax.set_ylabel("signal efficiency")
         ax.legend(fontsize=9, loc="upper right" if ax is axes[0][0] else "upper left")
     fig.tight_layout()
-    for out in outputs:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=120)
-    plt.close(fig)
+    save_figure(fig, outputs)

@@ -46,7 +46,9 @@ def pyplot(style: str = "ATLAS") -> Any:
     return plt
 
 
-def save_figure(fig: Any, outputs: Sequence[str | Path], dpi: int = 120) -> None:
+def save_figure(
+    fig: Any, outputs: Sequence[str | Path], dpi: int = 120, bbox_inches: str | None = None
+) -> None:
     """Write ``fig`` to every path (format from the suffix) and close it.
 
     PDF and PNG are written without creation dates so that reruns are byte-stable.
@@ -63,7 +65,7 @@ def save_figure(fig: Any, outputs: Sequence[str | Path], dpi: int = 120) -> None
             meta = {"Software": None}
         elif path.suffix == ".svg":
             meta = {"Date": None}
-        fig.savefig(path, dpi=dpi, metadata=meta)
+        fig.savefig(path, dpi=dpi, metadata=meta, bbox_inches=bbox_inches)
     plt.close(fig)
 
 

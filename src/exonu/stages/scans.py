@@ -22,9 +22,8 @@ from exonu.templates.hypotheses import (
     Hypothesis,
     ResponseFile,
     ScanError,
-    auto_scale,
     hypotheses,
-    hypothesis_spectrum,
+    hypothesis_entry,
     hypothesis_workspace,
     load_response,
 )
@@ -55,23 +54,10 @@ def run_hypotheses(
     limits with the window edges moved by one bin, about twice the CPU time of the scan, some
     5 % of the default run)."""
     from exonu.stats.plausibility import checked_limit
-    from exonu.templates.signals import signal_workspace_entry
 
     out = []
-    edges = response.response.true_edges
     for k, hyp in enumerate(hyps):
-        spec = hyp.spec()
-        spectrum = hypothesis_spectrum(spec, physics, edges)
-        if spec["scale"] == "auto":
-            spec["scale"] = auto_scale(spectrum, response, hyp.fit_window_kev)
-        entry = signal_workspace_entry(
-            spec,
-            spectrum,
-            response.response,
-            response.target_mass_kg,
-            response.livetime_s,
-            systematic_regions_kev,
-        )
+        entry = hypothesis_entry(hyp.spec(), response, physics, systematic_regions_kev)
         ws = hypothesis_workspace(base_workspace, entry)
         result = checked_limit(ws, hyp.name, fit, window_check=window_check).to_dict()
         for w in result["warnings"]:

@@ -30,6 +30,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from exonu.stats.errors import ModelError
+
 __all__ = ["LikelihoodModel", "ParameterInfo", "SignalLabels", "activity_parameter"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -84,6 +86,16 @@ def activity_parameter(background: str, relative_uncertainty: float | None) -> P
         rel if rel else None,
         fixed=rel == 0.0,
     )
+
+
+def parameter_index(names: Sequence[str], name: str) -> int:
+    """Position of the parameter ``name`` in ``names`` (a model's parameter vector)."""
+    try:
+        return list(names).index(name)
+    except ValueError:
+        raise ModelError(
+            f"no parameter {name!r} in the model (parameters: {', '.join(names)})"
+        ) from None
 
 
 class SignalLabels(Protocol):

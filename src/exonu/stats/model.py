@@ -105,7 +105,7 @@ import numpy as np
 import numpy.typing as npt
 
 from exonu.stats.errors import ModelError
-from exonu.stats.likelihood import ParameterInfo, activity_parameter
+from exonu.stats.likelihood import ParameterInfo, activity_parameter, parameter_index
 from exonu.stats.workspace import Signal, Workspace
 
 __all__ = [
@@ -829,12 +829,7 @@ class BinnedModel:
 
     def index(self, name: str) -> int:
         """Position of the parameter ``name`` in the parameter vector."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise ModelError(
-                f"no parameter {name!r} in the model (parameters: {', '.join(self.names)})"
-            ) from None
+        return parameter_index(self.names, name)
 
     @property
     def analysis(self) -> str:

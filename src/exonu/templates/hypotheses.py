@@ -27,6 +27,7 @@ import numpy as np
 from exonu.detector.folding import Response, bin_average, fold_polynomial
 from exonu.detector.folding import read_response as read_mc_response
 from exonu.physics import MODELS, PhysicsSettings, signal_basis, standard_model_rate
+from exonu.templates.signals import signal_workspace_entry
 
 __all__ = [
     "PHYSICS_OVERRIDES",
@@ -348,3 +349,28 @@ def auto_scale(
         raise ScanError(f"{spectrum['name']}: no expected signal in the fit window {window}")
     raw = (target_events / total) ** (1.0 / power)
     return float(10.0 ** round(math.log10(raw)))
+
+
+def hypothesis_entry(
+    spec: Mapping[str, Any],
+    response: Any,
+    physics: Mapping[str, Any],
+    systematic_regions_kev: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """The workspace signal entry of one hypothesis (config-style ``spec``).
+
+    ``spec["scale"] == "auto"`` picks the parameter unit as the limit scans do
+    (:func:`exonu.templates.hypotheses.auto_scale`).
+    """
+    spec = dict(spec)
+    spectrum = hypothesis_spectrum(spec, physics, response.response.true_edges)
+    if spec.get("scale", "auto") == "auto":
+        spec["scale"] = auto_scale(spectrum, response, spec["fit_window_kev"])
+    return signal_workspace_entry(
+        spec,
+        spectrum,
+        response.response,
+        response.target_mass_kg,
+        response.livetime_s,
+        systematic_regions_kev,
+    )

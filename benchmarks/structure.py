@@ -43,7 +43,7 @@ FLOORS: dict[str, int] = {
     "exonu.config": 5,
     "exonu.stages": 6,
     "exonu.cli": 7,
-    "exonu.physics.cli": 7,
+    "exonu.rate_cli": 7,
 }
 
 FLOOR_NAMES = {

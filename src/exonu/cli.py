@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from exonu import __version__
 
 #: Modules that add subcommands through ``register(subparsers)``.
-PLUGIN_MODULES = ("exonu.physics.cli",)
+PLUGIN_MODULES = ("exonu.rate_cli",)
 
 #: The exceptions that report a user's mistake, by module: a message naming the file or
 #: key and what was expected. Looked up in ``sys.modules`` (an error of a module that was

@@ -1,4 +1,4 @@
-"""The ``exonu rate`` subcommand (through exonu.physics.cli.main and ``python -m``)."""
+"""The ``exonu rate`` subcommand (through exonu.rate_cli.main and ``python -m``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from exonu.physics import PhysicsSettings, signal_basis, standard_model_rate
-from exonu.physics.cli import main, parse_energies
+from exonu.rate_cli import main, parse_energies
 
 
 def test_json_output(capsys):
@@ -103,7 +103,7 @@ def test_plot(tmp_path, capsys):
 def test_module_entry_point_help():
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "exonu.physics.cli", "rate", "--help"],
+        [sys.executable, "-m", "exonu.rate_cli", "rate", "--help"],
         capture_output=True,
         text=True,
         check=True,

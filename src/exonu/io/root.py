@@ -14,8 +14,8 @@ Writing goes through :func:`write_events`, to the path it is given (the workflow
 stage hands it a temporary name and renames it when complete,
 :func:`exonu.stages.runtime.atomic_output`, so a killed job never leaves a
 half-written file under the final name). Baskets are written in blocks of
-``basket_entries`` (>= 100k entries reads ~2.5x faster than small baskets;
-``../shared/notes/event-loop-performance.md``).
+``basket_entries`` (large baskets read much faster than small ones; the
+reading benchmark, ``benchmarks/records/selection.md``, uses baskets of 500k entries).
 """
 
 from __future__ import annotations
@@ -375,8 +375,8 @@ def iterate_events(
     """Yield ``(entry_start, entry_stop, arrays)`` blocks of canonical branches.
 
     Only the requested branches are read (through ``branch_map``), with
-    ``uproot.iterate`` in blocks of ``step_size`` entries (~1M is best,
-    ``../shared/notes/event-loop-performance.md``). The file must have been
+    ``uproot.iterate`` in blocks of ``step_size`` entries (1M, the default, is what
+    ``benchmarks/records/selection.md`` measures). The file must have been
     validated with :func:`inspect_file`; :func:`open_events` does both at once.
     """
     path = Path(path)

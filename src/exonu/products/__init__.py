@@ -1,6 +1,6 @@
 """Publication products: figures, tables, HEPData, pyhf export, provenance.
 
-Computation and drawing stay apart (STYLE.md, cabinetry):
+Computation and drawing stay apart (as in cabinetry):
 
 * computation, each writing a JSON document — :mod:`~exonu.products.spectra` (XMASS-I Fig. 1
   model spectra; best fit, ±1σ band and signal at the limit for Figs. 3 and 5),

@@ -30,8 +30,7 @@ Survivors fill
   detector surface and the nearest PMT of each PMT set (set 0: the dead PMTs;
   further sets: normal PMTs masked as if dead, for the systematic uncertainty).
 
-Performance (``../shared/notes/event-loop-performance.md``, and
-``benchmarks/records/selection.md``): cuts with data-dependent outcomes are
+Performance (``benchmarks/records/selection.md``): cuts with data-dependent outcomes are
 branch mispredictions when written as early exits (~12 ns/event measured here),
 so the cheap cuts are evaluated branch-free in a first pass that vectorises and
 streams at memory speed; only the few events surviving the R(Timing) cut and a

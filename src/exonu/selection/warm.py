@@ -2,7 +2,7 @@
 
 Parallel jobs that compile the same cached kernel at the same time race to write
 Numba's cache; the workflow therefore runs :func:`compile_kernels` in one job that
-every selection job waits for (``../shared/notes/event-loop-performance.md``).
+every selection job waits for.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Compile the simulation kernel once (filling Numba's cache) before jobs fan out.
 
 Parallel jobs compiling the same cached kernel race to write Numba's cache; the
-workflow runs :func:`compile_kernels` in one job that every simulation job waits for
-(``../shared/notes/event-loop-performance.md``).
+workflow runs :func:`compile_kernels` in one job that every simulation job waits for.
 """
 
 from __future__ import annotations

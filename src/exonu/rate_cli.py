@@ -5,7 +5,7 @@ Example::
     exonu rate magnetic_moment --param mu_nu=1e-10 --flavour all --atomic stepping \\
         --energies-kev 1,2,5,10 --json
 
-Also runnable as ``python -m exonu.physics.cli rate ...``.
+Also runnable as ``python -m exonu.rate_cli rate ...``.
 """
 
 from __future__ import annotations

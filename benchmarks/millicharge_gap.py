@@ -2,25 +2,27 @@
 
 Takes the default's workspace (``results/default/workspace.json``, the millicharge signal with
 XMASS's atomic response as its public stand-in, EPA) and recomputes the expected limit
-(median of background-only toys, the same toys for every variant, XMASS's Bayesian method) for
-choices that are not the detector:
+(median of background-only toys, the same toys for every variant, XMASS's Bayesian method).
 
-* nominal (1-keV bins, 2-15 keV, every background systematic);
-* 2-keV bins, as the XMASS poster draws the data ("2keV bin");
-* fit windows 2-10 and 3-15 keV;
-* without the dead-PMT nuisance parameters / without any background-shape systematic;
-* all background normalisations fixed (σ(B_RI) → 0), or cu_pb210 left free;
-* the signal scaled by RRPA/EPA at 5 keV (5 / 4.64: XMASS's "factor of five" over our EPA);
+*Cumulative decomposition* (``cumulative:`` rows): from statistics alone (no nuisance
+parameter, no Monte-Carlo variance) the parts of the fit model are added one at a time in the
+order MC variance, background normalisations σ(B_RI), background shape systematics σ(Bsys)
+(energy scale, fiducial volume, optical, dead-PMT bands) and signal systematics σ(Ssys) — the
+last row is the nominal model. Each row's ratio to the previous one is what that part costs.
 
-and writes a Markdown table (``--output``).
+*Single variants* (choices that are not the detector): 1-keV bins (``--rebin1`` workspaces
+only), fit windows 2-10 and 3-16 keV, without each group of nuisances, the background MC
+variance divided by 5 (five times the MC statistics), the energy-scale shift templates smoothed
+over 5 bins (MC noise in the shift), the signal scaled by RRPA/EPA at 5 keV (5 / 4.64), and
+``efficiency bound``: the response rows below 5 keV true energy raised to the 5-keV row's
+efficiency (the most any threshold-efficiency change could give; XMASS publishes no number
+below 5 keVee: its Fig. 3 draws the curve).
 
     python benchmarks/millicharge_gap.py [--workspace results/default/workspace.json]
-        [--signal millicharge] [--toys 40] [--output benchmarks/records/millicharge_gap.md]
-        [--refold-epa]
+        [--signal millicharge] [--toys 100] [--output benchmarks/records/millicharge_gap.md]
 
-``--refold-epa`` replaces the signal by the pure-term millicharge with the EPA response,
-folded with the run's ``templates/response.root`` (for a workspace made before the default
-used the EPA for the millicharge).
+The response file ``templates/response.root`` beside the workspace is needed for the
+``efficiency bound`` variant (skipped, and said so, when absent).
 """
 
 from __future__ import annotations
@@ -47,40 +49,57 @@ def _one_signal(doc: dict[str, Any], signal: str) -> dict[str, Any]:
     return d
 
 
-def refold_epa(doc: dict[str, Any], signal: str, results: Path) -> dict[str, Any]:
-    """The workspace with ``signal`` rebuilt as the EPA pure-term millicharge (2-15 keV)."""
+def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(entry, default=lambda a: np.asarray(a).tolist()))
+
+
+def efficiency_bound(doc: dict[str, Any], signal: str, results: Path, below_kev: float) -> dict:
+    """The workspace with ``signal`` refolded through a response whose rows below
+    ``below_kev`` true energy are scaled up to the efficiency of the row at ``below_kev``
+    (their migration to reconstructed energies kept)."""
+    from exonu.detector.folding import Response
     from exonu.detector.geometry import fiducial_mass_kg
     from exonu.templates.hypotheses import hypothesis_spectrum, load_response
     from exonu.templates.signals import signal_workspace_entry
 
     d = copy.deepcopy(doc)
     old = next(s for s in d["signals"] if s["name"] == signal)
-    resp = load_response(
+    loaded = load_response(
         results / "templates" / "response.root",
         fiducial_mass_kg(40.96),
         float(d["exposure"]["livetime_s"]),
     )
-    spec = {
-        "name": signal,
-        "model": "millicharge",
-        "flavour": "all",
-        "treatment": "pure",
-        "atomic_model": "epa",
-        "scale": old["scale"],
-        "fit_window_kev": old["fit_window_kev"],
-        "free_backgrounds": old["free_backgrounds"],
-    }
-    spectrum = hypothesis_spectrum(spec, {"flux_set": "xmass"}, resp.response.true_edges)
-    regions = [2, 5, 10, 15, 20, 30, 40, 60, 100, 150, 200]  # binning.systematic_regions_kev
-    entry = signal_workspace_entry(
-        spec, spectrum, resp.response, resp.target_mass_kg, resp.livetime_s, regions
+    r = loaded.response
+    centres = 0.5 * (r.true_edges[:-1] + r.true_edges[1:])
+    eff = r.matrix.sum(axis=1)
+    ref = eff[np.searchsorted(r.true_edges, below_kev, side="right") - 1]
+    rows = (centres < below_kev) & (centres > 1.0) & (eff > 0)
+    factor = np.ones_like(eff)
+    factor[rows] = np.maximum(ref / eff[rows], 1.0)
+    scaled = Response(
+        true_edges=r.true_edges,
+        energy_edges=r.energy_edges,
+        matrix=r.matrix * factor[:, None],
+        variance=r.variance * (factor**2)[:, None],
+        systematics=(),
     )
-    d["signals"] = [json.loads(json.dumps(entry, default=lambda a: np.asarray(a).tolist()))]
+    spec = {
+        k: old[k]
+        for k in ("name", "model", "flavour", "treatment", "atomic_model", "scale")
+        if k in old
+    }
+    spec.update(fit_window_kev=old["fit_window_kev"], free_backgrounds=old["free_backgrounds"])
+    spectrum = hypothesis_spectrum(spec, {"flux_set": "xmass"}, r.true_edges)
+    entry = _jsonable(
+        signal_workspace_entry(spec, spectrum, scaled, loaded.target_mass_kg, loaded.livetime_s)
+    )
+    entry["systematics"] = old["systematics"]  # the nominal relative shifts
+    d["signals"] = [entry]
     return d
 
 
 def rebin2(doc: dict[str, Any]) -> dict[str, Any]:
-    """Merge pairs of 1-keV bins (every per-bin array; relative signal shifts signal-weighted)."""
+    """Merge pairs of bins (every per-bin array; relative signal shifts signal-weighted)."""
     d = copy.deepcopy(doc)
 
     def pair(a):
@@ -106,33 +125,126 @@ def rebin2(doc: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def variants(doc: dict[str, Any], signal: str) -> dict[str, dict[str, Any]]:
+# --- the parts of the fit model, removed or changed one at a time ---------------------------
+
+
+def no_mc_variance(d: dict[str, Any]) -> dict[str, Any]:
+    d = copy.deepcopy(d)
+    for b in d["backgrounds"]:
+        b["mc_variance"] = [0.0] * len(b["mc_variance"])
+    for s in d["signals"]:
+        for t in s["variance_terms"]:
+            t["values"] = [0.0] * len(t["values"])
+    return d
+
+
+def scale_mc_variance(d: dict[str, Any], factor: float) -> dict[str, Any]:
+    d = copy.deepcopy(d)
+    for b in d["backgrounds"]:
+        b["mc_variance"] = (np.asarray(b["mc_variance"], float) * factor).tolist()
+    return d
+
+
+def fixed_normalisations(d: dict[str, Any]) -> dict[str, Any]:
+    """σ(B_RI) → 0.1 % (the activities at their nominal values)."""
+    d = copy.deepcopy(d)
+    for b in d["backgrounds"]:
+        b["relative_uncertainty"] = 0.001
+    for s in d["signals"]:
+        s["free_backgrounds"] = []
+    return d
+
+
+def keep_shapes(d: dict[str, Any], prefixes: tuple[str, ...]) -> dict[str, Any]:
+    d = copy.deepcopy(d)
+    d["background_systematics"] = [
+        s for s in d["background_systematics"] if s["name"].startswith(prefixes)
+    ]
+    return d
+
+
+def without_shapes(d: dict[str, Any], prefixes: tuple[str, ...]) -> dict[str, Any]:
+    d = copy.deepcopy(d)
+    d["background_systematics"] = [
+        s for s in d["background_systematics"] if not s["name"].startswith(prefixes)
+    ]
+    return d
+
+
+def no_signal_systematics(d: dict[str, Any]) -> dict[str, Any]:
+    d = copy.deepcopy(d)
+    for s in d["signals"]:
+        s["systematics"] = []
+    return d
+
+
+def smooth_shape(d: dict[str, Any], name: str, width: int = 5) -> dict[str, Any]:
+    d = copy.deepcopy(d)
+    kernel = np.ones(width) / width
+    for s in d["background_systematics"]:
+        if s["name"] == name:
+            for b, v in s["shifts"].items():
+                padded = np.pad(np.asarray(v, float), (width // 2, width // 2), mode="edge")
+                s["shifts"][b] = np.convolve(padded, kernel, mode="valid").tolist()
+    return d
+
+
+SHAPE_GROUPS = (
+    ("energy scale", ("energy_scale",)),
+    ("fiducial volume", ("fiducial_volume",)),
+    ("optical", ("optical",)),
+    ("dead-PMT bands", ("dead_pmt",)),
+)
+
+
+def cumulative(base: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Statistics only, then the fit model's parts added one at a time (last = nominal)."""
+    out: dict[str, dict[str, Any]] = {}
+    core = no_signal_systematics(fixed_normalisations(keep_shapes(no_mc_variance(base), ())))
+    out["cumulative: statistics only"] = core
+    step = no_signal_systematics(fixed_normalisations(keep_shapes(base, ())))
+    out["cumulative: + MC variance"] = step
+    step = no_signal_systematics(keep_shapes(base, ()))
+    out["cumulative: + background normalisations"] = step
+    kept: tuple[str, ...] = ()
+    for label, prefixes in SHAPE_GROUPS:
+        kept += prefixes
+        out[f"cumulative: + {label} shapes"] = no_signal_systematics(keep_shapes(base, kept))
+    out["cumulative: + signal systematics (nominal)"] = base
+    return out
+
+
+def variants(
+    doc: dict[str, Any], signal: str, results: Path | None = None
+) -> dict[str, dict[str, Any]]:
     base = _one_signal(doc, signal)
-    out: dict[str, dict[str, Any]] = {"nominal (1-keV bins, 2-15 keV)": base}
-    out["2-keV bins (XMASS poster)"] = rebin2(base)
-    for lo, hi in ((2.0, 10.0), (3.0, 15.0)):
+    width = np.diff(base["binning"]["edges_kev"][:2])[0]
+    out = cumulative(base)
+    if abs(width - 1.0) < 1e-9:
+        out["2-keV bins (XMASS poster)"] = rebin2(base)
+    lo_edge = base["binning"]["edges_kev"][0]
+    for lo, hi in ((lo_edge, 10.0), (lo_edge + width, base["signals"][0]["fit_window_kev"][1])):
         d = copy.deepcopy(base)
         d["signals"][0]["fit_window_kev"] = [lo, hi]
         out[f"fit window {lo:g}-{hi:g} keV"] = d
-    d = copy.deepcopy(base)
-    d["background_systematics"] = [
-        s for s in d["background_systematics"] if not s["name"].startswith("dead_pmt")
-    ]
-    out["no dead-PMT nuisances"] = d
-    d = copy.deepcopy(base)
-    d["background_systematics"] = []
-    out["no background-shape systematics"] = d
-    d = copy.deepcopy(base)
-    for b in d["backgrounds"]:
-        b["relative_uncertainty"] = 0.01
-    out["background normalisations constrained to 1 %"] = d
+    for label, prefixes in SHAPE_GROUPS:
+        out[f"without {label} shapes"] = without_shapes(base, prefixes)
+    out["without background normalisations (σ(B_RI) → 0)"] = fixed_normalisations(base)
     d = copy.deepcopy(base)
     d["signals"][0]["free_backgrounds"] = ["cu_pb210"]
     out["cu_pb210 free"] = d
+    out["background MC variance / 5 (5x MC statistics)"] = scale_mc_variance(base, 0.2)
+    out["energy-scale shifts smoothed over 5 bins"] = smooth_shape(base, "energy_scale")
     d = copy.deepcopy(base)
     for t in d["signals"][0]["terms"]:
         t["expected"] = (np.asarray(t["expected"]) * 5.0 / 4.64).tolist()
     out["signal x 5/4.64 (RRPA/EPA at 5 keV)"] = d
+    if results is not None and (results / "templates" / "response.root").is_file():
+        out["efficiency bound: below 5 keV as at 5 keV (no published number)"] = (
+            efficiency_bound(base, signal, results, 5.0)
+        )
+    else:
+        print("efficiency bound: skipped (no templates/response.root beside the workspace)")
     return out
 
 
@@ -140,18 +252,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workspace", type=Path, default=Path("results/default/workspace.json"))
     ap.add_argument("--signal", default="millicharge")
-    ap.add_argument("--toys", type=int, default=40)
+    ap.add_argument("--toys", type=int, default=100)
     ap.add_argument("--output", type=Path, default=Path("benchmarks/records/millicharge_gap.md"))
-    ap.add_argument("--refold-epa", action="store_true")
     ap.add_argument("--label", default=None, help="how the record names the workspace")
     args = ap.parse_args()
     doc = json.loads(args.workspace.read_text())
-    if args.refold_epa:
-        doc = refold_epa(doc, args.signal, args.workspace.parent)
     sig = next(s for s in doc["signals"] if s["name"] == args.signal)
     seed = seed_from_name("millicharge_gap", args.signal)
     rows = []
-    for name, d in variants(doc, args.signal).items():
+    for name, d in variants(doc, args.signal, args.workspace.parent).items():
         t0 = time.perf_counter()
         ws = Workspace.from_dict(d)
         try:
@@ -161,7 +270,7 @@ def main() -> None:
             continue
         rows.append((name, e, time.perf_counter() - t0))
         print(f"{name}: median {e.median:.3g} ({e.minus1:.3g}-{e.plus1:.3g})", flush=True)
-    nominal = rows[0][1].median
+    nominal = next(e.median for name, e, _ in rows if name.endswith("(nominal)"))
     lines = [
         "# Millicharge gap: expected limits of analysis variants",
         "",
@@ -171,14 +280,17 @@ def main() -> None:
         f"90 % CL). Published: {PUBLISHED:g} e (XMASS-I §4.2). Written by "
         "`benchmarks/millicharge_gap.py`.",
         "",
-        "| variant | expected median [e] | ±1σ | / nominal | / published |",
-        "|---|---|---|---|---|",
+        "| variant | expected median [e] | ±1σ | / previous | / nominal | / published |",
+        "|---|---|---|---|---|---|",
     ]
+    previous = None
     for name, e, _ in rows:
+        step = f"{e.median / previous:.3f}" if name.startswith("cumulative") and previous else ""
         lines.append(
-            f"| {name} | {e.median:.3g} | {e.minus1:.3g}–{e.plus1:.3g} | "
+            f"| {name} | {e.median:.3g} | {e.minus1:.3g}–{e.plus1:.3g} | {step} | "
             f"{e.median / nominal:.3f} | {e.median / PUBLISHED:.2f} |"
         )
+        previous = e.median if name.startswith("cumulative") else None
     args.output.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}")
 

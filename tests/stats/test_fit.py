@@ -151,3 +151,30 @@ def test_two_sided_signal_finds_the_global_minimum() -> None:
     prof = [Fitter(model).fit({"charge_radius": float(x)}).chi2 for x in xs[::10]]
     assert res.chi2 <= min(prof) + 1e-6
     assert res.values[0] < 0
+
+
+def test_errors_with_fixed_parameters_use_the_free_block(medium_ws: Workspace) -> None:
+    """HESSE errors with fixed parameters equal 2·H_free⁻¹ of a finite-difference Hessian.
+
+    Minuit2 (iminuit 2.33) takes the leading block of an analytic Hessian when parameters are
+    fixed (root-project/root#20954); fixing the POI and a systematic puts the free block
+    elsewhere, so the errors Minuit reported before the fix were those of other parameters.
+    """
+    model = BinnedModel(medium_ws, "dark_photon")
+    fixed = {"dark_photon": 0.3, "q_sys_01": 0.5}
+    res = fit(model, fixed=fixed)
+    assert res.valid, res.message
+    theta = res.array
+    free = [i for i in range(len(theta)) if not res.fixed[i] and res.errors[i] > 0]
+    assert len(free) >= 4
+    h = np.zeros((len(free), len(free)))
+    step = 1e-4
+    for a, i in enumerate(free):
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        h[a] = (model.gradient(up) - model.gradient(down))[free] / (2 * step)
+    h = 0.5 * (h + h.T)
+    expected = np.sqrt(np.diag(2.0 * np.linalg.inv(h)))
+    got = np.array([res.errors[i] for i in free])
+    np.testing.assert_allclose(got, expected, rtol=2e-3)

@@ -346,6 +346,14 @@ class Fitter:
             with _quiet_minuit2():
                 m.hesse()
             new = _snapshot(m, keep_fval=fval, covariance=True, mirror=self._mirror)
+            free_block = None
+            if any(m.fixed):
+                # iminuit 2.33 / Minuit2 take the leading block of an analytic Hessian for
+                # the free parameters when some are fixed (root-project/root#20954), so the
+                # covariance is computed here from the free block of the model's Hessian.
+                free_block = _free_block_covariance(self.model, m, self._mirror)
+                if free_block is not None:
+                    new["errors"], new["correlation"] = free_block
             new["fixed"] = snap["fixed"]
             new["at_bound"] = sorted(at_bound)
             new["errors"] = [0.0 if i in at_bound else e for i, e in enumerate(new["errors"])]
@@ -354,7 +362,10 @@ class Fitter:
             fmin = m.fmin
             # Judge HESSE by its covariance: the EDM Minuit reports after values were moved
             # (active bounds, folded |x|) refers to its own last minimisation state.
-            if fmin is None or fmin.hesse_failed or not fmin.has_posdef_covar:
+            if any(m.fixed):
+                if free_block is None:
+                    message = "HESSE failed: covariance not positive definite"
+            elif fmin is None or fmin.hesse_failed or not fmin.has_posdef_covar:
                 message = "HESSE failed: covariance not positive definite"
         self._last = np.array(snap["values"])
         return self._result(snap, fval, message, fixed_idx)
@@ -579,6 +590,37 @@ def _quiet_minuit2() -> Iterator[None]:
         yield
     finally:
         MnPrint.global_level = level
+
+
+def _free_block_covariance(
+    model: LikelihoodModel, m: Minuit, mirror: Sequence[int] = ()
+) -> tuple[list[float], tuple[tuple[float, ...], ...]] | None:
+    """Errors and correlations of the free parameters of ``m`` from the model's Hessian.
+
+    The cost is a χ² (−2 ln L), so the covariance of the free parameters is
+    2 · errordef · H_free⁻¹ with H_free the block of the Hessian of the free parameters; fixed
+    parameters get error 0. Returns ``None`` when H_free is not positive definite.
+    """
+    values = np.array(m.values, dtype=np.float64)
+    free = [i for i in range(m.npar) if not m.fixed[i]]
+    if not free:
+        return [0.0] * m.npar, ()
+    h = np.asarray(model.hessian(values), dtype=np.float64)[np.ix_(free, free)]
+    h = 0.5 * (h + h.T)
+    try:
+        chol = np.linalg.cholesky(h)
+    except np.linalg.LinAlgError:
+        return None
+    inv_chol = np.linalg.inv(chol)
+    cov = 2.0 * float(m.errordef) * (inv_chol.T @ inv_chol)
+    sign = np.array([-1.0 if (i in mirror and values[i] < 0) else 1.0 for i in free])
+    cov = cov * np.outer(sign, sign)
+    d = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+    errors = [0.0] * m.npar
+    for k, i in enumerate(free):
+        errors[i] = float(d[k])
+    corr = cov / np.outer(d, d)
+    return errors, tuple(tuple(float(v) for v in row) for row in corr)
 
 
 def _snapshot(

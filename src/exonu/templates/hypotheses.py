@@ -38,6 +38,7 @@ __all__ = [
     "fitted_signals",
     "hypotheses",
     "hypothesis_spectrum",
+    "hypothesis_spectrum_by_source",
     "hypothesis_workspace",
     "load_response",
     "load_scan_response",
@@ -200,6 +201,25 @@ def hypothesis_spectrum(
         "coefficients": bin_average(coefficients, np.asarray(true_edges)).tolist(),
         "standard_model": bin_average(sm, np.asarray(true_edges)).tolist(),
         "units": "events/(tonne*year*keV) per unit parameter**power",
+    }
+
+
+def hypothesis_spectrum_by_source(
+    spec: Mapping[str, Any], physics: Mapping[str, Any], true_edges: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    """:func:`hypothesis_spectrum` of each solar source alone, ``{source: spectrum}``.
+
+    The sources are those of the effective physics settings (``sources``, or every source
+    of the ``flux_set``). Rates are linear in each flux, so the coefficient and
+    ``standard_model`` spectra of the sources add up to those of :func:`hypothesis_spectrum`;
+    folded with the response they give the per-source fractions of the flux nuisances
+    (:func:`exonu.stats.combined.source_fractions`).
+    """
+    effective = signal_physics(spec, physics)
+    settings = PhysicsSettings.from_mapping(effective)
+    return {
+        source: hypothesis_spectrum(spec, {**effective, "sources": [source]}, true_edges)
+        for source in settings.source_names
     }
 
 

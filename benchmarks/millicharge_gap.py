@@ -240,8 +240,8 @@ def variants(
         t["expected"] = (np.asarray(t["expected"]) * 5.0 / 4.64).tolist()
     out["signal x 5/4.64 (RRPA/EPA at 5 keV)"] = d
     if results is not None and (results / "templates" / "response.root").is_file():
-        out["efficiency bound: below 5 keV as at 5 keV (no published number)"] = (
-            efficiency_bound(base, signal, results, 5.0)
+        out["efficiency bound: below 5 keV as at 5 keV (no published number)"] = efficiency_bound(
+            base, signal, results, 5.0
         )
     else:
         print("efficiency bound: skipped (no templates/response.root beside the workspace)")

@@ -5,7 +5,7 @@ from exonu.stages.events import simulate, warm_simulation
 from exonu.stages.runtime import setup_script_logging
 
 setup_script_logging(snakemake)
-if snakemake.rule == "warm_simulation":
+if snakemake.rule.endswith("warm_simulation"):  # <channel>_warm_simulation in a combination
     warm_simulation(snakemake.output[0])
 else:
     w = snakemake.wildcards

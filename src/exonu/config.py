@@ -33,6 +33,7 @@ import yaml
 
 from exonu import resources
 from exonu.errors import ConfigError, TemplateError
+from exonu.physics import PhysicsSettings, flux_uncertainties
 from exonu.physics.models import FLAVOUR_CHOICES, get_model, model_names, treatment_names
 from exonu.selection.run import SelectionError, edges_from_spec, selection_parameters
 from exonu.templates.systematics import bin_regions
@@ -50,6 +51,9 @@ MAX_YAML_NODES = 200_000
 MAX_YAML_BYTES = 4 << 20
 #: Key of the resolved config that records where it came from (added after validation).
 SOURCES_KEY = "_sources"
+#: Key of a channel's config resolved by a combined run (mode combined): the channel's name.
+#: The Snakefile takes such a config as it is (a Snakemake module of the combined workflow).
+CHANNEL_KEY = "_channel"
 
 
 def _with_defaults(cls: type) -> type:
@@ -217,6 +221,9 @@ def check_semantics(cfg: Mapping[str, Any]) -> None:
             f"config key 'detector.dead_pmts': indices {bad} not below detector.n_pmts "
             f"= {det['n_pmts']}"
         )
+    if cfg.get("mode") == "combined":
+        combination_channels(cfg)  # every channel resolves, with the combination imposed
+        return
     if cfg.get("mode", "events") != "events":
         _check_signals(cfg, edges, None)
         return
@@ -604,3 +611,130 @@ def digest(obj: Any) -> str:
     """sha256 of the canonical JSON form of a config subtree."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- combination
+
+#: Keys of a combined signal that are the channel's own (its binning and backgrounds).
+CHANNEL_SIGNAL_KEYS = ("fit_window_kev", "free_backgrounds")
+
+
+def _channel_signals(
+    combined: Sequence[Mapping[str, Any]], own: Sequence[Mapping[str, Any]], entry: Mapping
+) -> list[dict[str, Any]]:
+    """The combined signals as a channel's ``signals``: everything from the combined config
+    but the fit window and free backgrounds (the channel entry's, else its first signal's)."""
+    first = own[0] if own else {}
+    local = {k: entry.get(k, first.get(k)) for k in CHANNEL_SIGNAL_KEYS}
+    out = []
+    for sig in combined:
+        spec = {k: copy.deepcopy(v) for k, v in sig.items() if k not in CHANNEL_SIGNAL_KEYS}
+        spec.update({k: copy.deepcopy(v) for k, v in local.items() if v is not None})
+        out.append(spec)
+    return out
+
+
+def combination_channels(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The validated config of every channel of a combined config (``mode: combined``).
+
+    Each channel is its config file(s) (with their ``extends``) and ``overrides``; a release
+    channel without ``release_dir`` gets ``<release_root>/<release>``. The combined config's
+    ``signals`` (fit window and free backgrounds: the channel's) and ``physics`` block replace
+    the channel's, so every channel computes the same physics. The result carries
+    :data:`SOURCES_KEY` (files and overrides of the channel) and :data:`CHANNEL_KEY`.
+
+    Raises
+    ------
+    ConfigError
+        one line naming ``combination.channels[i]`` and the channel's own key or file.
+    """
+    block = cfg["combination"]
+    names = [c["name"] for c in block["channels"]]
+    out: dict[str, dict[str, Any]] = {}
+    analyses: dict[str, str] = {}
+    for i, entry in enumerate(block["channels"]):
+        key = f"combination.channels[{i}]"
+        name = entry["name"]
+        if names.count(name) > 1:
+            raise ConfigError(f"config key '{key}.name': duplicate channel name {name!r}")
+        files = [entry["config"]] if isinstance(entry["config"], str) else list(entry["config"])
+        try:
+            merged: dict[str, Any] = {}
+            layer_names = []
+            for path in files:
+                for lname, doc in load_layers(path):
+                    layer_names.append(lname)
+                    merged = merge(merged, doc)
+            merged = merge(merged, entry.get("overrides") or {})
+            if merged.get("mode") == "combined":
+                raise ConfigError(f"config key '{key}.config': a channel cannot be a combination")
+            own = validate_config(merged)
+            if own["mode"] == "external" and not merged.get("release_dir"):
+                if not (cfg.get("release_root") and entry.get("release")):
+                    raise ConfigError(
+                        f"config key '{key}': release analysis {own['analysis']!r} needs "
+                        "release_dir in its overrides, or release_root and release"
+                    )
+                merged["release_dir"] = f"{cfg['release_root']}/{entry['release']}"
+            merged["signals"] = _channel_signals(cfg["signals"], own["signals"], entry)
+            merged["physics"] = copy.deepcopy(cfg["physics"])
+            _drop_other_signals(merged, own, {s["name"] for s in merged["signals"]})
+            if cfg.get("strict"):
+                merged["strict"] = True
+            channel = validate_config(merged)
+        except ConfigError as err:
+            raise ConfigError(f"config key '{key}' (channel {name!r}): {err}") from None
+        analysis = channel["analysis"]
+        if analysis == cfg["analysis"] or analysis in analyses:
+            other = analyses.get(analysis, "the combination")
+            raise ConfigError(
+                f"config key '{key}.config': analysis {analysis!r} is also that of {other} "
+                "(each channel writes results/<analysis>/)"
+            )
+        analyses[analysis] = f"channel {name!r}"
+        channel[SOURCES_KEY] = {
+            "files": layer_names,
+            "overrides": [f"{key}.overrides={json.dumps(entry.get('overrides') or {})}"],
+            "combination": cfg["analysis"],
+        }
+        channel[CHANNEL_KEY] = name
+        out[name] = channel
+    _check_fluxes(cfg)
+    return out
+
+
+def _drop_other_signals(merged: dict[str, Any], own: Mapping[str, Any], keep: set[str]) -> None:
+    """References to the channel's own signals that the combined ones replace: the release
+    comparison keeps only the combined signals (the combination builds no channel product)."""
+    if own.get("mode") != "external":
+        return
+    comparison = own.get("release", {}).get("comparison", {})
+    names = [s for s in comparison.get("signals", []) if s in keep]
+    if names != list(comparison.get("signals", [])):
+        release = merged.setdefault("release", {})
+        release["comparison"] = {**dict(release.get("comparison") or {}), "signals": names}
+
+
+def _check_fluxes(cfg: Mapping[str, Any]) -> None:
+    """combination.fluxes: sources of the flux set (with an uncertainty)."""
+    fluxes = cfg["combination"]["fluxes"]
+    if not fluxes:
+        return
+    physics = cfg["physics"]
+    sigma = flux_uncertainties(physics["flux_set"])
+    used = PhysicsSettings.from_mapping(physics).source_names
+    missing = [s for s in fluxes if s not in sigma or s not in used]
+    if missing:
+        raise ConfigError(
+            f"config key 'combination.fluxes': {missing} are not sources of physics.flux_set "
+            f"{physics['flux_set']!r} (sources: {', '.join(used)})"
+        )
+
+
+def combination_fluxes(cfg: Mapping[str, Any]) -> list[str]:
+    """The flux nuisances of a combined config (``combination.fluxes``, null = every source
+    of the physics block)."""
+    fluxes = cfg["combination"]["fluxes"]
+    if fluxes is None:
+        return list(PhysicsSettings.from_mapping(cfg["physics"]).source_names)
+    return list(fluxes)

@@ -19,8 +19,17 @@ TABLES = sorted(config["release"]["tables"])
 COMPARED = list(config["release"]["comparison"]["signals"])
 UNBINNED = unbinned_enabled(config)
 FORMATS = config["plots"]["formats"]
-# the release keys that define the binned/unbinned model (not tables, comparison, windows)
-MODEL_KEYS = ("data", "backgrounds", "efficiency", "exposure", "resolution", "solar_nu")
+# the release keys that define the binned/unbinned model (not tables, comparison, windows;
+# normalisation: which components are constrained, free, fixed or off)
+MODEL_KEYS = (
+    "data",
+    "backgrounds",
+    "normalisation",
+    "efficiency",
+    "exposure",
+    "resolution",
+    "solar_nu",
+)
 
 
 def release_params(*keys):

@@ -86,11 +86,11 @@ def check_release_model(
         used[:] = True
     text = ", ".join(f"[{float(lo):g}, {float(hi):g}]" for lo, hi in wins)
     s = release.settings
-    for i, b in enumerate(s.backgrounds):
+    for b in s.backgrounds:
         counts = release.backgrounds[b.name].integrate(edges)
         if not np.any(counts[used] > 0):
             raise ReleaseError(
-                f"release file {str(s.directory / b.file)!r} (release.backgrounds[{i}]): the "
+                f"release file {str(s.directory / b.file)!r} ({s.background_key(b.name)}): the "
                 f"background rate is 0 everywhere in the fit window(s) {text} keV, expected a "
                 "background model with a rate > 0 there (an all-zero background model)"
             )

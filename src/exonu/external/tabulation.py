@@ -7,7 +7,8 @@ A published rate or efficiency is a list of (energy, value) pairs. Two readings 
 * ``"histogram"`` — the values are bin contents at the bin centres, constant over each bin; the
   bin edges are the midpoints between neighbouring centres and the outer edges lie half a
   spacing beyond the first and last centre (the XENONnT background model, tabulated at 0.05,
-  0.15, … keV, i.e. 0.1-keV bins).
+  0.15, … keV, i.e. 0.1-keV bins). With explicit ``edges_kev`` (a published histogram given by
+  its low and high bin edges, e.g. expected counts per bin) those edges are used instead.
 
 :meth:`Tabulation.integrate` integrates either reading exactly over arbitrary bin edges, so
 published rates turn into expected counts without a quadrature error.
@@ -49,6 +50,9 @@ class Tabulation:
         Beyond the tabulated range: hold the edge value, use 0, or raise :class:`ReleaseError`.
     source : str
         Where the table came from (file and config key), used in error messages.
+    edges_kev : ndarray or None
+        Explicit bin edges of the ``"histogram"`` reading (one more than ``values``; the
+        energies are then the bin centres). ``None``: midpoints between the centres.
     """
 
     energies_kev: FloatArray
@@ -56,6 +60,7 @@ class Tabulation:
     mode: TabulationMode = "linear"
     outside: Outside = "error"
     source: str = "<table>"
+    edges_kev: FloatArray | None = None
 
     def __post_init__(self) -> None:
         e = np.asarray(self.energies_kev, dtype=np.float64)
@@ -68,6 +73,16 @@ class Tabulation:
             raise ReleaseError(f"{self.source}: tabulation {self.mode!r} is not linear/histogram")
         if self.outside not in ("edge", "zero", "error"):
             raise ReleaseError(f"{self.source}: outside {self.outside!r} is not edge/zero/error")
+        if self.edges_kev is not None:
+            edges = np.asarray(self.edges_kev, dtype=np.float64)
+            if self.mode != "histogram":
+                raise ReleaseError(f"{self.source}: explicit bin edges need the histogram reading")
+            if edges.shape != (v.size + 1,) or np.any(np.diff(edges) <= 0):
+                raise ReleaseError(
+                    f"{self.source}: need {v.size + 1} strictly increasing bin edges for "
+                    f"{v.size} bins"
+                )
+            object.__setattr__(self, "edges_kev", edges)
         object.__setattr__(self, "energies_kev", e)
         object.__setattr__(self, "values", v)
 
@@ -75,7 +90,10 @@ class Tabulation:
 
     @property
     def bin_edges_kev(self) -> FloatArray:
-        """Edges of the histogram reading (midpoints; half a spacing beyond the ends)."""
+        """Edges of the histogram reading (explicit edges, else midpoints and half a spacing
+        beyond the ends)."""
+        if self.edges_kev is not None:
+            return self.edges_kev
         e = self.energies_kev
         mid = 0.5 * (e[1:] + e[:-1])
         return np.concatenate([[e[0] - (mid[0] - e[0])], mid, [e[-1] + (e[-1] - mid[-1])]])

@@ -279,6 +279,18 @@ def external_workspace(
         "efficiency_applies_to": s.efficiency_applies_to,
         "solar_nu_replaced": s.solar_nu.replace,
         "clipped_bins": comps.clipped,
+        # binned digitised data: bins whose non-integer count was rounded, and the net shift
+        "data_rounded_bins": release.rounded_bins,
+        "data_rounding_shift": release.rounding_shift,
+        "background_kinds": {b.name: b.kind for b in s.backgrounds},
+        "backgrounds_off": list(s.dropped),
+        # the likelihood nearest to the collaboration's: extended unbinned for unbinned data
+        # (limits_unbinned/), the binned likelihood of the fit block otherwise (fits/)
+        "headline_likelihood": (
+            "unbinned_extended"
+            if s.data_format == "unbinned" and s.unbinned_fit
+            else "binned (fit.likelihood)"
+        ),
         **dict(metadata or {}),
     }
     return {

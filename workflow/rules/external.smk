@@ -219,3 +219,57 @@ rule external_overview_figure:
         cfg=plot_subtree(),
     script:
         "../../scripts/external_overview.py"
+
+
+rule external_khan_comparison:
+    """A. N. Khan's Tables I and II next to the release tables (release.khan_comparison)."""
+    input:
+        **{t: f"{RESULTS}/tables/{t}.json" for t in TABLES},
+    output:
+        json=f"{RESULTS}/tables/khan_comparison.json",
+        csv=f"{RESULTS}/tables/khan_comparison.csv",
+        md=f"{RESULTS}/tables/khan_comparison.md",
+    log:
+        f"{RESULTS}/logs/external/khan_comparison.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        cfg={"analysis": config["analysis"]},
+        tables=TABLES,
+    script:
+        "../../scripts/external_khan.py"
+
+
+rule external_significance:
+    """Interval and local significance of the headline signals per background model."""
+    input:
+        release=RELEASE_FILES,
+        response=f"{RESULTS}/response.json",
+        spectra=expand(f"{RESULTS}/signals/{{signal}}.json", signal=SIGNIFICANT),
+    output:
+        json=f"{RESULTS}/tables/significance.json",
+        csv=f"{RESULTS}/tables/significance.csv",
+        md=f"{RESULTS}/tables/significance.md",
+    log:
+        f"{RESULTS}/logs/external/significance.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=20,
+    params:
+        cfg={
+            "analysis": config["analysis"],
+            **release_params(*MODEL_KEYS, "background_variants", "significance"),
+            "energy_kev": subtree("binning", "energy_kev"),
+            "signals": [signal_entry(s) for s in SIGNIFICANT],
+            "fit": subtree("fit"),
+            **physics_if_replaced(),
+        },
+    script:
+        "../../scripts/external_significance.py"

@@ -17,6 +17,19 @@ RELEASE_FILES = [str(p) for p in _RELEASE.settings.files().values()]
 EFFICIENCY_FILE = str(_RELEASE.settings.directory / _RELEASE.settings.efficiency_file)
 TABLES = sorted(config["release"]["tables"])
 COMPARED = list(config["release"]["comparison"]["signals"])
+KHAN = bool(config["release"].get("khan_comparison", False))
+SIGNIFICANT = list(config["release"].get("significance", {}).get("signals", []))
+_unknown = sorted(set(SIGNIFICANT) - set(SIGNALS))
+if _unknown:
+    raise SystemExit(
+        f"exonu: invalid configuration: config key 'release.significance.signals': "
+        f"{_unknown} are not in the signals list {SIGNALS}"
+    )
+if KHAN and not TABLES:
+    raise SystemExit(
+        "exonu: invalid configuration: config key 'release.khan_comparison': true needs "
+        "release.tables (the entries it compares with Khan's)"
+    )
 UNBINNED = unbinned_enabled(config)
 FORMATS = config["plots"]["formats"]
 # the release keys that define the binned/unbinned model (not tables, comparison, windows;
@@ -67,6 +80,16 @@ EXTERNAL_PRODUCTS = [
             *expand(f"{RESULTS}/figures/comparison.{{fmt}}", fmt=FORMATS),
         ]
         if COMPARED
+        else []
+    ),
+    *(
+        expand(f"{RESULTS}/tables/khan_comparison.{{ext}}", ext=["csv", "md", "json"])
+        if KHAN
+        else []
+    ),
+    *(
+        expand(f"{RESULTS}/tables/significance.{{ext}}", ext=["csv", "md", "json"])
+        if SIGNIFICANT
         else []
     ),
 ]

@@ -23,8 +23,10 @@ from exonu.stages.runtime import write_json, write_text
 
 __all__ = [
     "comparison",
+    "khan_comparison",
     "overview_figure",
     "response",
+    "significance",
     "table",
     "table_figure",
     "unbinned",
@@ -260,6 +262,98 @@ def comparison(
     write_text(rows_csv(doc["rows"]), outputs["csv"])
     write_text(comparison_markdown(doc), outputs["md"])
     write_text(comparison_latex(doc), outputs["tex"])
+
+
+def khan_comparison(
+    params: Mapping[str, Any], tables: Mapping[str, str], outputs: Mapping[str, str]
+) -> None:
+    """Rule ``external_khan_comparison``: A. N. Khan's Tables I and II (arXiv:2006.12887; the
+    package data file ``khan_published.yaml``) next to the entries of the release tables
+    (``tables``: table name -> ``tables/<name>.json``; ``outputs``: json, csv, md).
+
+    ``params``: ``analysis`` (for the log).
+    """
+    from exonu.products.khan import khan_csv, khan_document, khan_markdown
+
+    doc = khan_document({name: _load(path) for name, path in tables.items()})
+    doc["analysis"] = params.get("analysis")
+    missing = [r["quantity"] + "/" + r["flavour"] for r in doc["rows"] if not r["exonu_entry"]]
+    if missing:
+        log.warning("khan comparison: no release.tables entry for %s", ", ".join(missing))
+    write_json(doc, outputs["json"])
+    write_text(khan_csv(doc), outputs["csv"])
+    write_text(khan_markdown(doc), outputs["md"])
+
+
+def significance(
+    params: Mapping[str, Any],
+    response_path: str,
+    spectra: Sequence[str],
+    outputs: Mapping[str, str],
+) -> None:
+    """Rule ``external_significance``: interval and local significance Z = √(χ²(0) − χ²_min)
+    of the headline signals under the nominal background model and every
+    ``release.background_variants`` entry (``outputs``: json, csv, md;
+    :mod:`exonu.products.significance`).
+
+    ``params``: ``analysis``, ``release_dir``, ``release`` (the model keys,
+    ``background_variants`` and ``significance``), ``energy_kev``, ``signals`` (the config
+    entries of ``release.significance.signals``), ``fit``, ``physics`` (with
+    ``solar_nu.replace``). The plausibility warnings are not enforced here: the table is about
+    the background-only discrepancy they would flag.
+    """
+    from exonu.products.significance import (
+        load_published,
+        significance_csv,
+        significance_document,
+        significance_markdown,
+        variant_release_blocks,
+    )
+    from exonu.stats.limits import upper_limit
+    from exonu.stats.workspace import Workspace
+
+    rel_cfg = dict(params["release"])
+    variants_cfg = dict(rel_cfg.pop("background_variants", None) or {})
+    sig_cfg = dict(rel_cfg.pop("significance", None) or {})
+    resp = response_from_dict(_load(response_path), response_path)
+    edges = _edges(params["energy_kev"], "binning.energy_kev")
+    by_name = {s["name"]: s for s in params["signals"]}
+    sigs = []
+    for path in spectra:
+        spectrum = _load(path)
+        sigs.append((by_name[spectrum["name"]], spectrum))
+    sm = _sm(params, resp.true_edges)
+    fit = params["fit"]
+    method = fit["method"] if fit["method"] in ("profile", "bayesian") else "profile"
+    variants = []
+    for name, desc, block in variant_release_blocks(rel_cfg, variants_cfg):
+        release = read_release(ReleaseSettings.from_config(block, params["release_dir"]))
+        doc = external_workspace(params["analysis"], release, edges, resp, sigs, sm)
+        ws = Workspace.from_dict(doc, source=f"significance {name}")
+        results = []
+        for spec, _ in sigs:
+            res = upper_limit(
+                ws, spec["name"], method=method, cl=float(fit["cl"]), likelihood=fit["likelihood"]
+            )
+            d = res.to_dict()
+            results.append(d)
+            log.info(
+                "significance %s (%s): [%s, %s], chi2(0) - chi2_min = %.3f",
+                spec["name"],
+                name,
+                res.lower_limit,
+                res.upper_limit,
+                d["chi2_zero"] - d["chi2_best"],
+            )
+        norm = {str(k): str(v) for k, v in dict(block.get("normalisation") or {}).items()}
+        variants.append((name, desc, norm, results))
+    pub_file = sig_cfg.get("published")
+    doc = significance_document(
+        params["analysis"], variants, load_published(pub_file) if pub_file else None, pub_file
+    )
+    write_json(doc, outputs["json"])
+    write_text(significance_csv(doc), outputs["csv"])
+    write_text(significance_markdown(doc), outputs["md"])
 
 
 # --------------------------------------------------------------------------- figures

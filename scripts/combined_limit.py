@@ -11,4 +11,5 @@ combined_limit(
     snakemake.wildcards.signal,
     snakemake.output[0],
     strict=bool(snakemake.params.strict),
+    expected_paths=list(snakemake.input.expected),
 )

@@ -619,18 +619,61 @@ def digest(obj: Any) -> str:
 CHANNEL_SIGNAL_KEYS = ("fit_window_kev", "free_backgrounds")
 
 
+def _channel_local(
+    model: str,
+    entry: Mapping[str, Any],
+    own_signals: Sequence[Mapping[str, Any]],
+    own_scans: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The channel's own fit window and free backgrounds for a combined hypothesis of
+    ``model``: the channel entry's keys if given, else those of the channel's own scan of
+    that model (for scans), else of its own signal of that model, else of its first signal —
+    so that e.g. the XMASS-like channel fits μ_ν in 2-200 keV and q_ν in 2-16 keV as alone."""
+    candidates: list[Mapping[str, Any]] = []
+    candidates += [s for s in (own_scans or {}).values() if s.get("model") == model]
+    candidates += [s for s in own_signals if s.get("model") == model]
+    candidates += list(own_signals[:1])
+    local = {}
+    for k in CHANNEL_SIGNAL_KEYS:
+        if entry.get(k) is not None:
+            local[k] = entry[k]
+            continue
+        for c in candidates:
+            if c.get(k) is not None:
+                local[k] = c[k]
+                break
+    return local
+
+
 def _channel_signals(
     combined: Sequence[Mapping[str, Any]], own: Sequence[Mapping[str, Any]], entry: Mapping
 ) -> list[dict[str, Any]]:
     """The combined signals as a channel's ``signals``: everything from the combined config
-    but the fit window and free backgrounds (the channel entry's, else its first signal's)."""
-    first = own[0] if own else {}
-    local = {k: entry.get(k, first.get(k)) for k in CHANNEL_SIGNAL_KEYS}
+    but the fit window and free backgrounds (:func:`_channel_local`)."""
     out = []
     for sig in combined:
         spec = {k: copy.deepcopy(v) for k, v in sig.items() if k not in CHANNEL_SIGNAL_KEYS}
-        spec.update({k: copy.deepcopy(v) for k, v in local.items() if v is not None})
+        local = _channel_local(sig["model"], entry, own)
+        spec.update({k: copy.deepcopy(v) for k, v in local.items()})
         out.append(spec)
+    return out
+
+
+def _channel_scans(
+    combined: Mapping[str, Mapping[str, Any]],
+    own: Sequence[Mapping[str, Any]],
+    entry: Mapping,
+    own_scans: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The combined scans as a channel's ``scans`` (replacing its own): everything from the
+    combined config but the fit window and free backgrounds (:func:`_channel_local`, the
+    channel's own scan of the same model first)."""
+    out = {}
+    for name, scan in combined.items():
+        spec = {k: copy.deepcopy(v) for k, v in scan.items() if k not in CHANNEL_SIGNAL_KEYS}
+        local = _channel_local(scan["model"], entry, own, own_scans)
+        spec.update({k: copy.deepcopy(v) for k, v in local.items()})
+        out[name] = spec
     return out
 
 
@@ -639,8 +682,11 @@ def combination_channels(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
     Each channel is its config file(s) (with their ``extends``) and ``overrides``; a release
     channel without ``release_dir`` gets ``<release_root>/<release>``. The combined config's
-    ``signals`` (fit window and free backgrounds: the channel's) and ``physics`` block replace
-    the channel's, so every channel computes the same physics. The result carries
+    ``signals`` (fit window and free backgrounds: the channel's), ``scans`` and ``physics``
+    block replace the channel's, so every channel computes the same physics. A channel's
+    analysis (its ``results/<analysis>/``) is ``<combination>_<channel>`` unless the entry
+    names one (``analysis``: e.g. the standalone analysis's, to share its results when the
+    imposed physics is the same). The result carries
     :data:`SOURCES_KEY` (files and overrides of the channel) and :data:`CHANNEL_KEY`.
 
     Raises
@@ -666,6 +712,9 @@ def combination_channels(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                     layer_names.append(lname)
                     merged = merge(merged, doc)
             merged = merge(merged, entry.get("overrides") or {})
+            # results/<combined>_<channel>/ unless named: the imposed physics differs from
+            # the standalone analysis's, whose results/<analysis>/ must not be overwritten
+            merged["analysis"] = entry.get("analysis") or f"{cfg['analysis']}_{name}"
             if merged.get("mode") == "combined":
                 raise ConfigError(f"config key '{key}.config': a channel cannot be a combination")
             own = validate_config(merged)
@@ -678,7 +727,11 @@ def combination_channels(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                 merged["release_dir"] = f"{cfg['release_root']}/{entry['release']}"
             merged["signals"] = _channel_signals(cfg["signals"], own["signals"], entry)
             merged["physics"] = copy.deepcopy(cfg["physics"])
+            merged["scans"] = _channel_scans(
+                cfg.get("scans") or {}, own["signals"], entry, own.get("scans") or {}
+            )
             _drop_other_signals(merged, own, {s["name"] for s in merged["signals"]})
+            _drop_other_scans(merged, own, set(merged["scans"]))
             if cfg.get("strict"):
                 merged["strict"] = True
             channel = validate_config(merged)
@@ -704,15 +757,28 @@ def combination_channels(cfg: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _drop_other_signals(merged: dict[str, Any], own: Mapping[str, Any], keep: set[str]) -> None:
-    """References to the channel's own signals that the combined ones replace: the release
-    comparison keeps only the combined signals (the combination builds no channel product)."""
+    """References to the channel's own signals that the combined ones replace: every
+    ``release.<block>.signals`` list of names (the comparison, the significance table, …)
+    keeps only the combined signals (the combination builds no channel product)."""
     if own.get("mode") != "external":
         return
-    comparison = own.get("release", {}).get("comparison", {})
-    names = [s for s in comparison.get("signals", []) if s in keep]
-    if names != list(comparison.get("signals", [])):
-        release = merged.setdefault("release", {})
-        release["comparison"] = {**dict(release.get("comparison") or {}), "signals": names}
+    for block, value in own.get("release", {}).items():
+        if not isinstance(value, Mapping) or not isinstance(value.get("signals"), list):
+            continue
+        names = [s for s in value["signals"] if isinstance(s, str) and s in keep]
+        if names != list(value["signals"]):
+            release = merged.setdefault("release", {})
+            release[block] = {**dict(release.get(block) or {}), "signals": names}
+
+
+def _drop_other_scans(merged: dict[str, Any], own: Mapping[str, Any], keep: set[str]) -> None:
+    """References of the channel's products to its own scans, which the combined ones
+    replace (``plots.curves.scans``; the combination builds no channel product)."""
+    curves = own.get("plots", {}).get("curves", {})
+    names = [s for s in curves.get("scans", []) if s in keep]
+    if names != list(curves.get("scans", [])):
+        plots = merged.setdefault("plots", {})
+        plots["curves"] = {**dict(plots.get("curves") or {}), "scans": names}
 
 
 def _check_fluxes(cfg: Mapping[str, Any]) -> None:

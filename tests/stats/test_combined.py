@@ -435,3 +435,66 @@ def test_binned_and_unbinned_channels_combine():
         assert u.upper_limit == pytest.approx(b.upper_limit, rel=1e-3)
         assert u.n_bins == xmass.n_bins + release.n_bins
     assert compute_limit(unbinned, MM, "profile").upper_limit < alone
+
+
+# -- toys ------------------------------------------------------------------------------------
+
+
+def test_toys_sample_a_shared_global_observable_once(two_channels):
+    from exonu.stats.toys import sample_toy, toy_generator
+
+    a, _ = two_channels
+    a2 = a.copy_with_data(np.random.default_rng(6).poisson(a.expected_counts(a.nominal)) * 1.0)
+    shared = {"p_bkg_02", "q_sys_01"}
+    comb = CombinedModel({"a": a, "a2": a2}, shared)
+    assert comb.supports_toys
+    th = comb.nominal.copy()
+    obs, aux = sample_toy(comb, th, toy_generator(11, 0))
+    assert obs.shape == (comb.n_bins,) and aux.shape == comb.aux.shape
+    # one global observable per combined nuisance: both channels see the same draw
+    toy = comb.copy_with_data(obs, aux)
+    ta, ta2 = (dict(toy.channels)[n] for n in ("a", "a2"))
+    for name in shared:
+        j = comb.index(name) - comb.n_poi
+        i = a.index(name) - a.n_poi
+        assert ta.aux[i] == ta2.aux[i] == aux[j]
+        assert aux[j] != comb.aux[j]  # fluctuated
+    # the unshared ones are independent draws of each channel
+    i = a.index("p_bkg_03") - a.n_poi
+    assert ta.aux[i] != ta2.aux[i]
+    # counts: each channel's own block; the cost is that of the channels' toys, the surplus
+    # constraint of the shared nuisances taken about their one observable
+    assert np.array_equal(ta.observed, obs[: a.n_bins])
+    assert np.array_equal(ta2.observed, obs[a.n_bins :])
+    t = _random_theta(comb, 4)
+    t1, t2 = toy.channel_parameters("a", t), toy.channel_parameters("a2", t)
+    sigma = a.parameters[a.index("p_bkg_02")].sigma
+    d_p = t[comb.index("p_bkg_02")] - aux[comb.index("p_bkg_02") - comb.n_poi]
+    d_q = t[comb.index("q_sys_01")] - aux[comb.index("q_sys_01") - comb.n_poi]
+    assert toy(t) == pytest.approx(ta(t1) + ta2(t2) - d_p**2 / sigma**2 - d_q**2, rel=1e-12)
+    # the original keeps its data; the same generator gives the same toy
+    assert np.array_equal(comb.observed[: a.n_bins], a.observed)
+    again = sample_toy(comb, th, toy_generator(11, 0))
+    assert np.array_equal(again[0], obs) and np.array_equal(again[1], aux)
+    # without fluctuated observables the toy keeps the nominal ones
+    assert np.array_equal(
+        comb.sample_toy(th, toy_generator(11, 1), fluctuate_aux=False)[1], comb.aux
+    )
+
+
+def test_expected_limits_of_a_combination(two_channels):
+    from exonu.stats.expected import expected_limits
+
+    a, b = two_channels
+    comb = CombinedModel({"a": _asimov(a), "b": _asimov(b)})
+    exp = expected_limits(comb, MM, 8, seed=3, method="profile")
+    assert exp.n_failed == 0 and len(exp.limits) == 8
+    assert exp.minus2 <= exp.minus1 <= exp.median <= exp.plus1 <= exp.plus2
+    assert exp.workspace_digest == comb.digest()
+    # sharded = unsharded
+    parts = [expected_limits(comb, MM, 8, seed=3, shard=(k, 2)) for k in range(2)]
+    assert parts[0].limits + parts[1].limits == exp.limits
+    # a one-channel combination draws the channel's toys
+    one = expected_limits(CombinedModel({"a": _asimov(a)}), MM, 4, seed=5)
+    own = expected_limits(_asimov(a), MM, 4, seed=5)
+    assert one.limits == pytest.approx(own.limits, rel=1e-4)

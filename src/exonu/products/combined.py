@@ -30,7 +30,23 @@ COLUMNS = (
     "valid",
     "fluxes",
     "shift_vs_other_fluxes",
+    "expected_median",
+    "expected_minus1",
+    "expected_plus1",
+    "expected_minus2",
+    "expected_plus2",
+    "expected_toys",
 )
+
+_BANDS = ("median", "minus1", "plus1", "minus2", "plus2")
+
+
+def _expected_cells(result: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The expected-limit columns of a limit result (None where it has no expected limit)."""
+    exp = (result or {}).get("expected") or {}
+    out: dict[str, Any] = {f"expected_{k}": exp.get(k) for k in _BANDS}
+    out["expected_toys"] = exp.get("n_toys")
+    return out
 
 
 def limits_rows(docs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -53,6 +69,7 @@ def limits_rows(docs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     "valid": ch["valid"],
                     "fluxes": "per channel",
                     "shift_vs_other_fluxes": None,
+                    **_expected_cells(ch),
                 }
             )
         corr = d["combination"]["correlate_fluxes"]
@@ -78,6 +95,7 @@ def limits_rows(docs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     "valid": res["valid"],
                     "fluxes": "shared" if shared else "per channel",
                     "shift_vs_other_fluxes": sh,
+                    **_expected_cells(res),
                 }
             )
     return rows
@@ -95,11 +113,13 @@ def limits_table(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
         "",
         "Upper limits per channel (the channel's model in the combination, its flux nuisances "
         "its own) and combined; `shift` is the change of the combined limit from sharing the "
-        "solar fluxes between channels (vs. one flux nuisance per channel).",
+        "solar fluxes between channels (vs. one flux nuisance per channel). Expected: median "
+        "[−1σ, +1σ] and [−2σ, +2σ] of the limits of background-only toys of the same model "
+        "(the combination with the configured fluxes, each channel's model in it).",
         "",
         "| signal | channel | analysis | likelihood | method | CL | upper limit | best fit | "
-        "valid | fluxes | shift |",
-        "|---|---|---|---|---|---:|---:|---:|---|---|---:|",
+        "valid | fluxes | shift | expected | ±1σ | ±2σ | toys |",
+        "|---|---|---|---|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         shift = r["shift_vs_other_fluxes"]
@@ -107,13 +127,21 @@ def limits_table(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
             f"| {r['signal']} | {r['channel']} | {r['analysis']} | {r['likelihood']} | "
             f"{r['method']} | {r['cl']:g} | {_num(r['upper_limit'])} {r['unit']} | "
             f"{_num(r['best_fit'])} | {'yes' if r['valid'] else 'NO'} | "
-            f"{r['fluxes']} | {'' if shift is None else f'{100 * shift:+.2f} %'} |"
+            f"{r['fluxes']} | {'' if shift is None else f'{100 * shift:+.2f} %'} | "
+            f"{_num(r['expected_median']) if r['expected_median'] is not None else ''} | "
+            f"{_interval(r['expected_minus1'], r['expected_plus1'])} | "
+            f"{_interval(r['expected_minus2'], r['expected_plus2'])} | "
+            f"{r['expected_toys'] or ''} |"
         )
     return "\n".join(lines) + "\n", out.getvalue()
 
 
 def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.4g}"
+
+
+def _interval(lo: float | None, hi: float | None) -> str:
+    return "" if lo is None or hi is None else f"[{lo:.3g}, {hi:.3g}]"
 
 
 def pulls_table(pulls: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
@@ -142,31 +170,82 @@ def limits_figure(
     docs: Sequence[Mapping[str, Any]], outputs: Sequence[str | Path], style: str = "ATLAS"
 ) -> None:
     """One panel per signal: the upper limit of each channel and of the combination (shared
-    and per-channel fluxes), on a log axis."""
+    and per-channel fluxes), on a log axis, with the expected limit (median, dashed) and its
+    ±1σ (green) and ±2σ (yellow) bands where computed."""
     plt = pyplot(style)
     n = max(len(docs), 1)
-    fig, axes = plt.subplots(n, 1, figsize=(8, 2.2 + 1.6 * n), squeeze=False)
+    # rows per panel: the channels, the combination and its other flux setting
+    rows = max(
+        (len(d["channels"]) + 1 + (d.get("alternative") is not None) for d in docs), default=2
+    )
+    fig, axes = plt.subplots(n, 1, figsize=(10, n * (1.4 + 0.42 * rows)), squeeze=False)
     for ax, d in zip(axes[:, 0], docs, strict=False):
-        labels, values, colours = [], [], []
+        labels, values, colours, expected = [], [], [], []
         for name, ch in d["channels"].items():
             labels.append(name)
             values.append(ch["upper_limit"])
             colours.append("tab:blue")
+            expected.append(ch.get("expected"))
         corr = d["combination"]["correlate_fluxes"]
         labels.append("combined" + (" (shared fluxes)" if corr else " (own fluxes)"))
         values.append(d["upper_limit"])
         colours.append("black")
+        expected.append(d.get("expected"))
         alt = d.get("alternative")
         if alt is not None:
             labels.append("combined" + (" (own fluxes)" if corr else " (shared fluxes)"))
             values.append(alt["upper_limit"])
             colours.append("grey")
+            expected.append(alt.get("expected"))
         ys = list(range(len(labels)))[::-1]
+        drawn = False
+        for y, exp in zip(ys, expected, strict=True):
+            if not exp or not all(_positive(exp.get(k)) for k in _BANDS):
+                continue
+            ax.barh(
+                y,
+                exp["plus2"] - exp["minus2"],
+                left=exp["minus2"],
+                height=0.5,
+                color="#ffcc00",
+                zorder=1,
+                label=None if drawn else "expected ±2σ",
+            )
+            ax.barh(
+                y,
+                exp["plus1"] - exp["minus1"],
+                left=exp["minus1"],
+                height=0.5,
+                color="#00cc00",
+                zorder=2,
+                label=None if drawn else "expected ±1σ",
+            )
+            ax.plot(
+                [exp["median"]] * 2,
+                [y - 0.25, y + 0.25],
+                ls="--",
+                color="k",
+                lw=1,
+                zorder=3,
+                label=None if drawn else "expected median",
+            )
+            drawn = True
         good = [v if (v and math.isfinite(v) and v > 0) else float("nan") for v in values]
-        ax.scatter(good, ys, c=colours, marker="|", s=300, linewidths=3)
-        for y, v in zip(ys, good, strict=True):
+        ax.scatter(good, ys, c=colours, marker="|", s=300, linewidths=3, zorder=4)
+        if drawn:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+        for y, v, exp in zip(ys, good, expected, strict=True):
             if math.isfinite(v):
-                ax.annotate(f"{v:.3g}", (v, y), xytext=(6, 4), textcoords="offset points")
+                # right of the marker and of its expected band
+                right = max([v, *(exp[k] for k in _BANDS if exp and _positive(exp.get(k)))])
+                ax.annotate(
+                    f"{v:.3g}",
+                    (right, y),
+                    xytext=(6, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize="small",
+                )
         ax.set_yticks(ys, labels)
         ax.set_xscale("log")
         ax.set_ylim(-0.7, len(labels) - 0.3)
@@ -176,3 +255,7 @@ def limits_figure(
         )
     fig.tight_layout()
     save_figure(fig, outputs)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0

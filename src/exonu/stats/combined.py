@@ -63,12 +63,22 @@ constraint counted once) shared by all channels; ``correlate_fluxes=False`` keep
 ``<channel>/flux_<src>`` per channel instead (signal and background of a channel stay
 correlated).
 
-Not supported: toys (:func:`~exonu.stats.toys.sample_toy`) and so the Neyman construction
-need a single binned model.
+Toys
+----
+When every channel supports toys (a :class:`~exonu.stats.model.BinnedModel` or a combination
+of such), :meth:`CombinedModel.sample_toy` draws one pseudo-experiment: each channel's counts,
+Poisson about its expectation at A_c θ, then the global observable of every constrained
+combined nuisance once, :math:`a_n \\sim N(\\theta_n, \\sigma_n)` — a shared flux
+nuisance is one observable for all channels, as it is one constraint.
+:meth:`CombinedModel.copy_with_data` gives the model of those data (each channel's
+observables the combined ones it maps onto), so :func:`exonu.stats.toys.sample_toy` and
+:func:`exonu.stats.expected.expected_limits` take a combination like a single analysis.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import math
 from collections.abc import Collection, Mapping, Sequence
@@ -549,6 +559,107 @@ class CombinedModel:
             return scales[0]
         p2 = 2.0 * self._signals[signal].leading_power
         return float(sum(sc**-p2 for sc in scales) ** (-1.0 / p2))
+
+    # -- data and toys -------------------------------------------------------------------
+
+    @property
+    def supports_toys(self) -> bool:
+        """True if every channel can draw toys (binned channels, or combinations of them)."""
+        from exonu.stats.model import BinnedModel
+
+        return all(
+            isinstance(ch.model, BinnedModel) or getattr(ch.model, "supports_toys", False)
+            for ch in self._channels
+        )
+
+    def _require_toys(self) -> None:
+        if not self.supports_toys:
+            bad = [
+                ch.name
+                for ch in self._channels
+                if not getattr(ch.model, "supports_toys", hasattr(ch.model, "expected_counts"))
+            ]
+            raise ModelError(f"channels {bad} of the combination cannot draw toys")
+
+    @property
+    def observed(self) -> FloatArray:
+        """The observed counts of all channels, concatenated in channel order."""
+        self._require_toys()
+        return np.concatenate([np.asarray(ch.model.observed) for ch in self._channels])  # type: ignore[attr-defined]
+
+    def expected_counts(self, theta: npt.ArrayLike) -> FloatArray:
+        """The expected counts of all channels at the combined θ, concatenated."""
+        self._require_toys()
+        th = np.asarray(theta, dtype=np.float64)
+        return np.concatenate(
+            [ch.model.expected_counts(th[ch.index] * ch.factor) for ch in self._channels]  # type: ignore[attr-defined]
+        )
+
+    def _channel_aux(self, ch: _Channel, aux: FloatArray) -> FloatArray:
+        """The global observables of ``ch`` given the combined ones ``aux``: a constrained
+        channel nuisance takes the observable of the combined parameter it maps onto."""
+        model = ch.model
+        out = np.array(model.aux, dtype=np.float64)
+        for i in range(model.n_poi, model.npar):
+            if model.parameters[i].sigma is not None:
+                out[i - model.n_poi] = aux[ch.index[i] - self.n_poi]
+        return out
+
+    def sample_toy(
+        self, theta: npt.ArrayLike, rng: np.random.Generator, *, fluctuate_aux: bool = True
+    ) -> tuple[FloatArray, FloatArray]:
+        """One pseudo-experiment at the combined ``theta`` (module docstring, *Toys*).
+
+        Returns
+        -------
+        observed, aux : ndarray
+            The counts of all channels (concatenated) and the combined global observables,
+            ready for :meth:`copy_with_data`.
+        """
+        from exonu.stats.toys import sample_toy
+
+        self._require_toys()
+        th = np.asarray(theta, dtype=np.float64)
+        # counts first, then the observables: the order of a single BinnedModel's toy, so a
+        # one-channel combination draws exactly that channel's toys
+        counts = [
+            sample_toy(ch.model, th[ch.index] * ch.factor, rng, fluctuate_aux=False)[0]  # type: ignore[arg-type]
+            for ch in self._channels
+        ]
+        aux = self.aux.copy()
+        if fluctuate_aux:
+            nuis = th[self.n_poi :]
+            info = self.parameters[self.n_poi :]
+            width = np.array([p.sigma if p.sigma is not None else 0.0 for p in info])
+            live = (width > 0) & ~np.array([p.fixed for p in info], dtype=bool)
+            # one draw per combined parameter: a shared nuisance has one observable
+            aux = np.where(live, nuis + width * rng.standard_normal(nuis.size), aux)
+        return np.concatenate(counts), aux
+
+    def copy_with_data(
+        self, observed: npt.ArrayLike, aux: npt.ArrayLike | None = None
+    ) -> CombinedModel:
+        """Shallow copy with other data: ``observed`` the concatenated counts of the channels
+        (:meth:`sample_toy`), ``aux`` the combined global observables (default: these)."""
+        self._require_toys()
+        obs = np.asarray(observed, dtype=np.float64)
+        if obs.shape != (self.n_bins,):
+            raise ModelError(f"observed has shape {obs.shape}, expected ({self.n_bins},)")
+        a = self.aux.copy() if aux is None else np.array(aux, dtype=np.float64)
+        if a.shape != self.aux.shape:
+            raise ModelError(f"aux has shape {a.shape}, expected {self.aux.shape}")
+        new = copy.copy(self)
+        channels = []
+        start = 0
+        for ch in self._channels:
+            n = ch.model.n_bins
+            model = ch.model.copy_with_data(obs[start : start + n], self._channel_aux(ch, a))  # type: ignore[attr-defined]
+            channels.append(dataclasses.replace(ch, model=model))
+            start += n
+        new._channels = channels
+        new.aux = a
+        new._dup_aux = a[self._dup_idx - self.n_poi] if self._dup_idx.size else np.zeros(0)
+        return new
 
     # -- labels and bookkeeping ----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from scipy import stats
 
 from exonu.stats.errors import LimitError
 from exonu.stats.fit import Fitter
+from exonu.stats.likelihood import LikelihoodModel
 from exonu.stats.limits import (
     Method,
     NeymanBelt,
@@ -125,7 +126,7 @@ def _shard_range(n_toys: int, shard: tuple[int, int]) -> range:
 
 
 def expected_limits(
-    ws: Workspace,
+    ws: Workspace | LikelihoodModel,
     signal: str,
     n_toys: int,
     seed: int,
@@ -145,8 +146,11 @@ def expected_limits(
 
     Parameters
     ----------
-    ws : Workspace
-        The workspace (its observed data fix the nuisances of the toys).
+    ws : Workspace or LikelihoodModel
+        The workspace (its observed data fix the nuisances of the toys), or a model that
+        draws toys (a :class:`~exonu.stats.model.BinnedModel` or a
+        :class:`~exonu.stats.combined.CombinedModel` of binned channels; ``likelihood`` and
+        ``data_variance_floor`` are then the model's).
     signal : str
         Signal name.
     n_toys : int
@@ -168,8 +172,13 @@ def expected_limits(
     """
     if n_toys < 1:
         raise LimitError(f"n_toys is {n_toys}, expected >= 1")
-    model = BinnedModel(ws, signal, likelihood, data_variance_floor=data_variance_floor)
-    sig = model.signals[0]
+    model: Any
+    if isinstance(ws, Workspace):
+        model = BinnedModel(ws, signal, likelihood, data_variance_floor=data_variance_floor)
+    else:
+        model = ws
+        likelihood = model.likelihood  # type: ignore[assignment]
+    sig = model.signals[model.poi_index(signal)]
     bkg_only = Fitter(model).fit({signal: 0.0})
     if not bkg_only.valid:
         raise LimitError(f"signal {signal!r}: background-only fit failed: {bkg_only.message}")
@@ -227,7 +236,7 @@ def expected_limits(
         minus2=bands[0],
         plus2=bands[4],
         n_failed=sum(not v for v in valid),
-        workspace_digest=ws.digest(),
+        workspace_digest=ws.digest() if isinstance(ws, Workspace) else model.digest(),
         options=options,
     )
 

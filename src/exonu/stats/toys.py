@@ -20,6 +20,7 @@ import hashlib
 import numpy as np
 import numpy.typing as npt
 
+from exonu.stats.likelihood import LikelihoodModel
 from exonu.stats.model import BinnedModel
 
 __all__ = ["sample_toy", "seed_from_name", "toy_generator"]
@@ -55,7 +56,7 @@ def toy_generator(seed: int, index: int, stream: int = 0) -> np.random.Generator
 
 
 def sample_toy(
-    model: BinnedModel,
+    model: BinnedModel | LikelihoodModel,
     theta: npt.ArrayLike,
     rng: np.random.Generator,
     *,
@@ -67,8 +68,17 @@ def sample_toy(
     -------
     observed, aux : ndarray
         Counts in the fit-window bins and global observables, ready for
-        :meth:`BinnedModel.copy_with_data`.
+        :meth:`BinnedModel.copy_with_data`. A model with its own ``sample_toy`` (a
+        :class:`~exonu.stats.combined.CombinedModel`) draws them itself.
     """
+    if not isinstance(model, BinnedModel) and hasattr(model, "sample_toy"):
+        # a model that draws its own toys (exonu.stats.combined.CombinedModel)
+        out: tuple[FloatArray, FloatArray] = model.sample_toy(
+            theta, rng, fluctuate_aux=fluctuate_aux
+        )
+        return out
+    if not isinstance(model, BinnedModel):
+        raise TypeError(f"{type(model).__name__} cannot draw toys")
     t = np.asarray(theta, dtype=np.float64)
     mu = np.clip(model.expected_counts(t), 0.0, None)
     observed = rng.poisson(mu).astype(np.float64)

@@ -281,7 +281,13 @@ def _limit_at(
         hi = x0 + span
     else:
         return x0, math.inf, False
-    x_ul = brentq(excess, x0, hi, xtol=1e-4 * abs(hi), rtol=1e-6)
+    # the bracket's lower end is refitted from the free fit (not from the far end's minimum,
+    # which for a coupling with two local minima, e.g. the full millicharge, may differ)
+    state["start"] = free.array
+    try:
+        x_ul = brentq(excess, x0, hi, xtol=1e-4 * abs(hi), rtol=1e-6)
+    except ValueError:  # no sign change: the fit at x0 is not the free minimum; say so
+        return x0, math.nan, False
     return x0, float(x_ul), bool(state["valid"])
 
 
@@ -316,6 +322,9 @@ def impacts(model: Any, signal: str, *, cl: float = 0.9) -> dict[str, Any]:
     ul = prof.crossing(thr, +1)
     guess = prof.upper if ul is None else ul
     x_hat, x_ul, ok_ref = _limit_at(fitter, signal, poi, {}, thr, guess, best.array)
+    if not math.isfinite(x_ul):  # the held fits are measured against the free limit
+        x_ul = float(guess)
+        ok_ref = False
     rows = []
     for i, info in enumerate(model.parameters):
         if info.kind == "poi" or not info.sigma or info.fixed:
@@ -331,8 +340,9 @@ def impacts(model: Any, signal: str, *, cl: float = 0.9) -> dict[str, Any]:
             bf, lim, valid = _limit_at(
                 fitter, signal, poi, {info.name: target}, thr, x_ul, best.array
             )
-            ok = ok and valid
-            fits.append(((bf - x_hat) * scale, (lim - x_ul) * scale))
+            ok = ok and valid and math.isfinite(lim)
+            shift = (lim - x_ul) * scale
+            fits.append(((bf - x_hat) * scale, shift if math.isfinite(shift) else None))
         channel, _, local = info.name.rpartition("/")
         rows.append(
             {
@@ -347,7 +357,7 @@ def impacts(model: Any, signal: str, *, cl: float = 0.9) -> dict[str, Any]:
                 "best_fit_down": fits[1][0],
                 "limit_up": fits[0][1],
                 "limit_down": fits[1][1],
-                "impact": max(abs(fits[0][1]), abs(fits[1][1])),
+                "impact": max((abs(f[1]) for f in fits if f[1] is not None), default=0.0),
                 "valid": ok,
             }
         )
@@ -375,6 +385,11 @@ def impacts(model: Any, signal: str, *, cl: float = 0.9) -> dict[str, Any]:
         "model_digest": model.digest(),
         "nuisances": rows,
     }
+
+
+def _signed(v: float | None) -> str:
+    """A signed shift for the table; an empty cell when the limit was not found."""
+    return "" if v is None else f"{v:+.3g}"
 
 
 IMPACT_COLUMNS = (
@@ -425,11 +440,11 @@ def impacts_table(doc: Mapping[str, Any], top: int) -> tuple[str, str]:
         lines.append(
             f"| {k} | {r['channel']} | {r['parameter']}{mark} | "
             f"{'' if pull is None else f'{pull:+.3f}'} | {r['constraint']:.3f} | "
-            f"{r['limit_up']:+.3g} | {r['limit_down']:+.3g} | "
+            f"{_signed(r['limit_up'])} | {_signed(r['limit_down'])} | "
             f"{r['best_fit_up']:+.3g} | {r['best_fit_down']:+.3g} |"
         )
     if any(not r["valid"] for r in rows):
-        lines += ["", "† a fit with the nuisance held did not converge"]
+        lines += ["", "† a fit with the nuisance held did not converge (or no limit was found)"]
     return "\n".join(lines) + "\n", out.getvalue()
 
 
@@ -459,8 +474,8 @@ def impacts_figure(
     axp.set_xlim(-2.5, 2.5)
     axp.set_yticks(ys, labels)
     factor, power = _axis_factor(max((r["impact"] for r in rows), default=1.0))
-    up = [r["limit_up"] / factor for r in rows]
-    down = [r["limit_down"] / factor for r in rows]
+    up = [(r["limit_up"] or 0.0) / factor for r in rows]
+    down = [(r["limit_down"] or 0.0) / factor for r in rows]
     axi.barh(ys, up, color="tab:red", alpha=0.6, label=r"$\hat\theta+\hat\sigma$")
     axi.barh(ys, down, color="tab:blue", alpha=0.6, label=r"$\hat\theta-\hat\sigma$")
     axi.axvline(0, color="grey", lw=0.8)

@@ -51,6 +51,9 @@ from typing import Any
 
 import numpy as np
 
+from exonu.products.curves import curve_range
+from exonu.products.pyhf_export import refine_profile
+
 __all__ = [
     "combined_pyhf_patchset",
     "combined_pyhf_workspace",
@@ -71,21 +74,6 @@ _REFERENCE_TOL = 1e-3
 
 
 # --------------------------------------------------------------------------- curves
-
-
-def _own_range(prof: Any, reach: float) -> tuple[float, float]:
-    """x range (model units) from the Δχ² = ``reach`` crossing below the best fit (or the
-    bound) to the one above."""
-    hi = prof.crossing(reach, +1)
-    hi = prof.upper if hi is None else hi
-    if prof.lower < prof.x_hat:
-        lo = prof.crossing(reach, -1)
-        lo = prof.lower if lo is None else lo
-    else:
-        lo = prof.lower
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"signal {prof.signal!r}: Δχ² stays below {reach:g} up to infinity")
-    return float(lo), float(hi)
 
 
 def _curve(
@@ -162,7 +150,7 @@ def profile_curves(
         raise ValueError("profile_curves needs at least one model")
     thr = profile_threshold(cl)
     profiles = [Profile(model, signal) for _, _, model in curve_models]
-    owns = [_own_range(prof, CURVE_REACH * thr) for prof in profiles]
+    owns = [curve_range(prof, CURVE_REACH * thr) for prof in profiles]
     scales = [float(p.model.signals[p.poi].scale) for p in profiles]
     common = (
         min(o[0] * sc for o, sc in zip(owns, scales, strict=True)),
@@ -745,7 +733,6 @@ def combined_reference(
     profile, Δχ² = threshold crossing above it (physical units, and for one power p in μ =
     x^p), χ² at zero; with ``couplings``, the profiled χ² at each (relative to the minimum and
     to zero). As :func:`exonu.products.pyhf_export.exonu_reference` for one workspace."""
-    from scipy import optimize
 
     from exonu.stats.limits import Profile, profile_threshold
 
@@ -755,20 +742,7 @@ def combined_reference(
     scale = float(model.signals[prof.poi].scale)
     x0 = prof.x_hat
     ul0 = prof.crossing(thr, +1, start=x0)
-    half = 0.5 * abs(ul0 - x0) if ul0 is not None else 1.0
-    a, b = max(prof.lower, x0 - half), x0 + half
-    if b > a:
-        opt = optimize.minimize_scalar(
-            prof.chi2, bounds=(a, b), method="bounded", options={"xatol": 1e-4 * max(half, 1e-3)}
-        )
-        prof.chi2(float(opt.x))
-    prof.improve()
-    chi2_zero = prof.chi2(0.0) if prof.lower <= 0.0 <= prof.upper else prof.zero.chi2
-    lowest_x, lowest = min(prof.points.items(), key=lambda kv: kv[1].chi2)
-    chi2_min = min(prof.chi2_min, lowest.chi2)
-    x_hat = prof.x_hat if prof.chi2_min <= lowest.chi2 else lowest_x
-    upper = prof.crossing(thr, +1, start=x_hat)
-    x_ul = prof.upper if upper is None else upper
+    x_hat, x_ul, chi2_min, chi2_zero = refine_profile(prof, x0, ul0, thr)
     sig = model.signals[prof.poi]
     out: dict[str, Any] = {
         "likelihood": "poisson",

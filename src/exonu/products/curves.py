@@ -33,6 +33,7 @@ from exonu.templates.hypotheses import hypotheses, hypothesis_entry
 
 __all__ = [
     "contour_lines",
+    "curve_range",
     "flavour_contour",
     "scan_curves",
     "workspace_with_signals",
@@ -50,7 +51,7 @@ def workspace_with_signals(base: Any, entries: Sequence[Mapping[str, Any]]) -> A
     return Workspace.from_dict(doc, source=f"{base.source}#{names}")
 
 
-def _curve_range(prof: Any, level: float) -> tuple[float, float]:
+def curve_range(prof: Any, level: float) -> tuple[float, float]:
     """x range (model units) from the Δχ² = ``level`` crossing below to the one above."""
     hi = prof.crossing(level, +1)
     hi = prof.upper if hi is None else hi
@@ -112,7 +113,7 @@ def scan_curves(
         ws = workspace_with_signals(base, [entry])
         model = BinnedModel(ws, hyp.name, likelihood)  # type: ignore[arg-type]
         prof = Profile(model, hyp.name)
-        lo, hi = _curve_range(prof, reach)
+        lo, hi = curve_range(prof, reach)
         xs = np.linspace(lo, hi, n_points)
         if prof.lower < prof.x_hat < prof.upper:
             xs = np.unique(np.append(xs, prof.x_hat))

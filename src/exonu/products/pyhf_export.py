@@ -81,6 +81,7 @@ __all__ = [
     "pyhf_metadata",
     "pyhf_patchset",
     "pyhf_workspace",
+    "refine_profile",
 ]
 
 #: Bounds of the activity scales, as in exonu.stats.model.
@@ -464,7 +465,6 @@ def exonu_reference(
     Values in physical units and, for a single power p, in pyhf's POI units μ = x^p; with
     ``couplings`` (physical), the profiled χ² at each relative to the minimum and to zero.
     """
-    from scipy import optimize
 
     from exonu.stats.limits import Profile, compute_limit, profile_threshold
     from exonu.stats.model import BinnedModel
@@ -481,21 +481,7 @@ def exonu_reference(
     prof.points.pop(float(prof.best.values[prof.poi]), None)
     prof.zero = prof._fit_at(0.0, start=prof.zero.array)
     x0, x_ul0 = res.best_fit / scale, res.upper_limit / scale
-    lo_bound = prof.lower
-    half = 0.5 * abs(x_ul0 - x0) if math.isfinite(x_ul0) else 1.0
-    a, b = max(lo_bound, x0 - half), x0 + half
-    if b > a:
-        opt = optimize.minimize_scalar(
-            prof.chi2, bounds=(a, b), method="bounded", options={"xatol": 1e-4 * max(half, 1e-3)}
-        )
-        prof.chi2(float(opt.x))
-    prof.improve()
-    chi2_zero = prof.chi2(0.0) if prof.lower <= 0.0 <= prof.upper else prof.zero.chi2
-    lowest_x, lowest = min(prof.points.items(), key=lambda kv: kv[1].chi2)
-    chi2_min = min(prof.chi2_min, lowest.chi2)
-    x_hat = prof.x_hat if prof.chi2_min <= lowest.chi2 else lowest_x
-    upper = prof.crossing(thr, +1, start=x_hat)
-    x_ul = prof.upper if upper is None else upper
+    x_hat, x_ul, chi2_min, chi2_zero = refine_profile(prof, x0, x_ul0, thr)
     out: dict[str, Any] = {
         "likelihood": "poisson",
         "mc_statistics": mcs,
@@ -641,3 +627,30 @@ def pyhf_metadata(
         },
         "exonu_reference": reference,
     }
+
+
+def refine_profile(
+    prof: Any, x0: float, ul0: float | None, thr: float
+) -> tuple[float, float, float, float]:
+    """The reference profile's best fit, Δχ² = ``thr`` upper crossing, minimum and χ² at
+    zero (model x units): the best fit located to 10⁻⁴ by a bounded 1-d minimisation of the
+    profile around ``x0`` (half the distance to the first upper limit ``ul0`` on either side),
+    the profile improved, and the crossing searched from the lowest point found."""
+    from scipy import optimize
+
+    known = ul0 is not None and math.isfinite(ul0)
+    half = 0.5 * abs(ul0 - x0) if known else 1.0  # type: ignore[operator]
+    a, b = max(prof.lower, x0 - half), x0 + half
+    if b > a:
+        opt = optimize.minimize_scalar(
+            prof.chi2, bounds=(a, b), method="bounded", options={"xatol": 1e-4 * max(half, 1e-3)}
+        )
+        prof.chi2(float(opt.x))
+    prof.improve()
+    chi2_zero = prof.chi2(0.0) if prof.lower <= 0.0 <= prof.upper else prof.zero.chi2
+    lowest_x, lowest = min(prof.points.items(), key=lambda kv: kv[1].chi2)
+    chi2_min = min(prof.chi2_min, lowest.chi2)
+    x_hat = prof.x_hat if prof.chi2_min <= lowest.chi2 else lowest_x
+    upper = prof.crossing(thr, +1, start=x_hat)
+    x_ul = prof.upper if upper is None else upper
+    return float(x_hat), float(x_ul), float(chi2_min), float(chi2_zero)

@@ -481,14 +481,7 @@ class BinnedModel:
             f_muv = np.where(has_v, f_muv - f_gmu * f_gv / f_gg, 2.0 * d * (d - m) / (m2 * m))
             f_vv = np.where(has_v, f_vv - f_gv * f_gv / f_gg, 0.0)
         if any_low:
-            # Second-order continuation in μ around ε (same value and slope at ε); its
-            # Hessian keeps only the leading terms (h, and f_μV, f_VV taken at ε).
-            h = 2.0 * d / (_MU_EPS * _MU_EPS)
-            dm = np.where(low, mu - _MU_EPS, 0.0)
-            f = f + f_mu * dm + 0.5 * h * dm * dm
-            f_v = f_v + f_muv * dm
-            f_mumu = np.where(low, h, f_mumu)
-            f_mu = f_mu + h * dm
+            f, f_mu, f_v, f_mumu = _continue_below_eps(d, mu, low, f, f_mu, f_v, f_mumu, f_muv)
         if order < 2:
             return f, f_mu, f_v
         return f, f_mu, f_v, f_mumu, f_muv, f_vv
@@ -513,12 +506,7 @@ class BinnedModel:
             f_muv = 2.0 * d * (d - m) / (m2 * m)
             f_vv = np.zeros_like(m)
         if any_low:
-            h = 2.0 * d / (_MU_EPS * _MU_EPS)
-            dm = np.where(low, mu - _MU_EPS, 0.0)
-            f = f + f_mu * dm + 0.5 * h * dm * dm
-            f_v = f_v + f_muv * dm
-            f_mumu = np.where(low, h, f_mumu)
-            f_mu = f_mu + h * dm
+            f, f_mu, f_v, f_mumu = _continue_below_eps(d, mu, low, f, f_mu, f_v, f_mumu, f_muv)
         if order < 2:
             return f, f_mu, f_v
         return f, f_mu, f_v, f_mumu, f_muv, f_vv
@@ -914,3 +902,25 @@ class BinnedModel:
             if f > 0:
                 scales.append(f ** (-0.5 / pw))
         return min(scales) if scales else 1.0
+
+
+def _continue_below_eps(
+    d: FloatArray,
+    mu: FloatArray,
+    low: npt.NDArray[np.bool_],
+    f: FloatArray,
+    f_mu: FloatArray,
+    f_v: FloatArray,
+    f_mumu: FloatArray,
+    f_muv: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The Poisson data term continued to second order in μ below ε in the ``low`` bins
+    (same value and slope at ε); its Hessian keeps only the leading terms (h, and f_μV,
+    f_VV taken at ε). Returns the new (f, f_μ, f_V, f_μμ)."""
+    h = 2.0 * d / (_MU_EPS * _MU_EPS)
+    dm = np.where(low, mu - _MU_EPS, 0.0)
+    f = f + f_mu * dm + 0.5 * h * dm * dm
+    f_v = f_v + f_muv * dm
+    f_mumu = np.where(low, h, f_mumu)
+    f_mu = f_mu + h * dm
+    return f, f_mu, f_v, f_mumu
